@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `npm test`: lint, typecheck, unit + integration (vitest), renderer pages (Playwright in Chromium).
+# The keychain tests need a real Secret Service: when no session bus is running, re-run this
+# script inside a private D-Bus session with an unlocked gnome-keyring.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${YOULAB_TEST_DBUS:-}" ] && [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] \
+   && command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
+  export YOULAB_TEST_DBUS=1
+  exec dbus-run-session -- bash -c 'printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec bash scripts/test.sh'
+fi
+npm run lint
+npm run typecheck
+npx vitest run "$@"
+if [ -d tests/e2e ] && ls tests/e2e/*.spec.ts >/dev/null 2>&1; then
+  npx playwright test
+fi
