@@ -23,6 +23,8 @@ export type EngineErrorCode =
   | 'mass_delete' // guard stopped the round
   | 'quota' // 507
   | 'too_large' // 413 for a file
+  | 'bad_path' // a name the hub refuses (or this filesystem cannot hold)
+  | 'clash' // file/folder or case-only clash that needs the user
   | 'rate_limited'
   | 'network'
   | 'internal';

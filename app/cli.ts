@@ -1,0 +1,244 @@
+// `youlab-sync`: the sync engine without a window. One-shot (`--once`) or long-running.
+import { parseArgs } from 'node:util';
+import { HubClient, HubError } from './sync/hub-client.ts';
+import { loadConfig } from './sync/config.ts';
+import { accountFor, createOsKeychain, KeychainUnavailableError } from './sync/keychain.ts';
+import { resolveOptions, UsageError, type ResolvedOptions } from './sync/options.ts';
+import { SyncEngine } from './sync/engine.ts';
+import { RoundError } from './sync/round.ts';
+import type { RoundSummary } from './sync/types.ts';
+
+const USAGE = `usage:
+  youlab-sync --server <url> --folder <dir> [--state-dir <dir>] [--device <name>] [--once]
+              [--max-rate <bytes/s>] [--user <id>  (whose workspace; default: the key's user)]
+  youlab-sync login --server <url>            (reads the API key from stdin, stores it in the OS keychain)
+  youlab-sync conflicts [--server <url> --folder <dir> | --state-dir <dir>]
+  youlab-sync resolve <path> --keep mine|theirs|both [--server <url> --folder <dir>]
+
+The API key comes from YOULAB_API_KEY, else from the OS keychain. Settings also come from
+~/.youlab-sync/config.yaml (YOULAB_SYNC_CONFIG overrides the path); flags win.
+
+exit codes: 0 in sync; 1 usage or internal error; 2 key refused (401/403); 3 some files not synced
+(too large, name refused, quota); 4 stopped by the mass-delete guard or the folder is missing;
+5 hub unreachable; 6 did not converge (files kept changing).`;
+
+const EXIT = { ok: 0, usage: 1, auth: 2, notSynced: 3, guard: 4, network: 5, notConverged: 6 } as const;
+
+function summaryLine(s: RoundSummary): string {
+  return `uploaded ${s.uploaded}, downloaded ${s.downloaded}, deleted ${s.deleted}, conflicts ${s.conflicts}`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      server: { type: 'string' },
+      folder: { type: 'string' },
+      'state-dir': { type: 'string' },
+      device: { type: 'string' },
+      user: { type: 'string' },
+      once: { type: 'boolean', default: false },
+      keep: { type: 'string' },
+      'max-rate': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  const command = positionals[0] ?? 'sync';
+  const flags = {
+    ...(values.server ? { server: values.server } : {}),
+    ...(values.folder ? { folder: values.folder } : {}),
+    ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
+    ...(values.device ? { device: values.device } : {}),
+    ...(values.user ? { user: values.user } : {}),
+  };
+  const config = await loadConfig();
+
+  if (command === 'login') {
+    const server = values.server ?? config.server.url;
+    if (!server) throw new UsageError('login needs --server <url>');
+    return login(server);
+  }
+  const opts = resolveOptions(flags, config);
+  const maxRate = Number(values['max-rate'] ?? process.env.YOULAB_SYNC_MAX_RATE ?? 0);
+  if (!Number.isFinite(maxRate) || maxRate < 0) throw new UsageError('--max-rate must be a number of bytes per second');
+
+  if (command === 'conflicts') {
+    const engine = new SyncEngine(engineOptions(opts, 'unused', maxRate, false));
+    const list = await engine.listConflicts();
+    if (list.length === 0) console.log('no conflicts');
+    for (const c of list) console.log(`${c.path}\t${c.copyPath}\t(${c.device}, ${c.detectedAt})`);
+    return EXIT.ok;
+  }
+  if (command === 'resolve') {
+    const path = positionals[1];
+    const keep = values.keep;
+    if (!path || (keep !== 'mine' && keep !== 'theirs' && keep !== 'both')) {
+      throw new UsageError('usage: youlab-sync resolve <path> --keep mine|theirs|both');
+    }
+    const engine = new SyncEngine(engineOptions(opts, await apiKey(opts.server), maxRate, false));
+    await engine.resolve(path, keep);
+    console.log(`resolved ${path}: kept ${keep}`);
+    return once(engine);
+  }
+  if (command !== 'sync') throw new UsageError(`unknown command '${command}'\n${USAGE}`);
+
+  const engine = new SyncEngine(engineOptions(opts, await apiKey(opts.server), maxRate, !values.once));
+  if (values.once) return once(engine);
+  return live(engine, opts);
+}
+
+function engineOptions(o: ResolvedOptions, key: string, maxRate: number, live: boolean) {
+  return {
+    ...(o.user ? { userId: o.user } : {}),
+    serverUrl: o.server,
+    apiKey: key,
+    folder: o.folder,
+    stateDir: o.stateDir,
+    device: o.device,
+    ignore: o.ignore,
+    intervalMs: o.intervalMs,
+    debounceMs: o.debounceMs,
+    live: live && o.watch,
+    ...(maxRate > 0 ? { bytesPerSecond: maxRate } : {}),
+  };
+}
+
+async function apiKey(server: string): Promise<string> {
+  const fromEnv = process.env.YOULAB_API_KEY?.trim();
+  if (fromEnv) return fromEnv;
+  const key = await createOsKeychain().get(accountFor(server));
+  if (!key) throw new UsageError(`no API key for ${server}: run 'youlab-sync login --server ${server}' or set YOULAB_API_KEY`);
+  return key;
+}
+
+async function once(engine: SyncEngine): Promise<number> {
+  engine.on('activity', (a) => {
+    if (a.outcome !== 'ok') console.error(`${a.direction} ${a.path}: ${a.outcome}${a.detail ? ` (${a.detail})` : ''}`);
+  });
+  engine.on('log', (line) => console.error(line));
+  let summary: RoundSummary;
+  try {
+    summary = await engine.syncNow();
+  } catch (e) {
+    return reportFailure(e);
+  } finally {
+    await engine.stop();
+  }
+  console.log(summaryLine(summary));
+  const issues = engine.status().issues;
+  for (const i of issues) console.error(`not synced: ${i.message}`);
+  if (!summary.converged) {
+    console.error('error: the folder did not converge (files kept changing); run again');
+    return EXIT.notConverged;
+  }
+  return issues.length > 0 ? EXIT.notSynced : EXIT.ok;
+}
+
+function reportFailure(e: unknown): number {
+  const err = e as Error;
+  const hint = e instanceof RoundError && e.hint ? `\n${e.hint}` : '';
+  console.error(`error: ${err.message}${hint}`);
+  if (e instanceof RoundError) {
+    if (e.code === 'auth') return EXIT.auth;
+    if (e.code === 'mass_delete' || e.code === 'folder_missing') return EXIT.guard;
+    if (e.code === 'network' || e.code === 'rate_limited') return EXIT.network;
+  }
+  return EXIT.usage;
+}
+
+async function live(engine: SyncEngine, opts: ResolvedOptions): Promise<number> {
+  const stamp = () => new Date().toISOString();
+  engine.on('activity', (a) => console.log(`${stamp()} ${a.direction} ${a.path} ${a.outcome}${a.detail ? ` (${a.detail})` : ''}`));
+  // Scanning/syncing flicker on every rescan; log where the engine settles and why.
+  let last = '';
+  engine.on('status', (s) => {
+    if (s.phase === 'scanning' || s.phase === 'syncing') return;
+    const line = `status ${s.phase}${s.issues[0] ? `: ${s.issues[0].message}` : ''}`;
+    if (line !== last) console.log(`${stamp()} ${line}`);
+    last = line;
+  });
+  engine.on('log', (line) => console.log(`${stamp()} ${line}`));
+  console.log(`${stamp()} syncing ${opts.folder} with ${opts.server} (state in ${opts.stateDir}, device ${opts.device})`);
+  await engine.start();
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  await engine.stop();
+  console.log(`${stamp()} stopped`);
+  return EXIT.ok;
+}
+
+async function login(server: string): Promise<number> {
+  const key = (await readSecret('API key: ')).trim();
+  if (!key) throw new UsageError('no key given on stdin');
+  const hub = new HubClient({ baseUrl: server, apiKey: key });
+  let user: string | null;
+  try {
+    user = (await hub.me()).user_id;
+  } catch (e) {
+    if (e instanceof HubError && (e.kind === 'auth' || e.kind === 'forbidden')) {
+      console.error(`error: the hub refused this key (${e.status}); nothing was stored`);
+      return EXIT.auth;
+    }
+    throw e;
+  }
+  await createOsKeychain().set(accountFor(server), key);
+  console.log(`stored the key for ${user ?? 'a service account'} at ${accountFor(server)} in the OS keychain`);
+  return EXIT.ok;
+}
+
+/** Read a line from stdin without echoing it when stdin is a terminal. */
+async function readSecret(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const c of stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  }
+  process.stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      for (const ch of d.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          finish();
+          resolve(buf);
+          return;
+        }
+        if (ch === '\u0003') {
+          finish();
+          reject(new UsageError('cancelled'));
+          return;
+        }
+        if (ch === '\u007f') buf = buf.slice(0, -1);
+        else buf += ch;
+      }
+    };
+    const finish = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
+    stdin.on('data', onData);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) console.error(`error: ${e.message}`);
+    else if (e instanceof KeychainUnavailableError) console.error(`error: ${e.message}`);
+    else console.error(`error: ${(e as Error).message ?? String(e)}`);
+    process.exit(EXIT.usage);
+  },
+);

@@ -1,0 +1,28 @@
+// Channel names without the schemas: the preload and the pages import these (and types from
+// contract.ts), so their bundles stay free of zod. contract.ts must define exactly these.
+export const INVOKE_CHANNELS = [
+  'settings:get',
+  'settings:save',
+  'settings:test-connection',
+  'settings:pick-folder',
+  'status:get',
+  'conflicts:list',
+  'conflicts:preview',
+  'conflicts:resolve',
+  'activity:get',
+  'app:open-log',
+  'app:open-window',
+  'window:close',
+  'log:write',
+] as const;
+export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
+
+export const EVENT_CHANNELS = ['status:changed', 'activity:added'] as const;
+export type EventChannel = (typeof EVENT_CHANNELS)[number];
+
+/** The global name the preload exposes the API under. */
+export const BRIDGE_NAME = 'youlab';
+
+export function isInvokeChannel(c: unknown): c is InvokeChannel {
+  return typeof c === 'string' && (INVOKE_CHANNELS as readonly string[]).includes(c);
+}

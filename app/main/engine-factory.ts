@@ -1,0 +1,29 @@
+// The one place the shell learns how to build a sync engine. The engine lives in app/sync and
+// knows nothing of Electron; the shell only talks to it through SyncEngineApi. Options are
+// resolved exactly as the headless client resolves them (app/sync/options.ts).
+import type { ClientConfig } from '../sync/config.ts';
+import { SyncEngine } from '../sync/engine.ts';
+import { resolveOptions } from '../sync/options.ts';
+import type { SyncEngineApi } from '../sync/types.ts';
+
+export interface EngineFactoryOptions {
+  config: ClientConfig;
+  apiKey: string;
+}
+
+export type EngineFactory = (opts: EngineFactoryOptions) => Promise<SyncEngineApi>;
+
+export const createEngine: EngineFactory = async ({ config, apiKey }) => {
+  const o = resolveOptions({}, config);
+  return new SyncEngine({
+    serverUrl: o.server,
+    apiKey,
+    folder: o.folder,
+    stateDir: o.stateDir,
+    device: o.device,
+    ignore: o.ignore,
+    intervalMs: o.intervalMs,
+    debounceMs: o.debounceMs,
+    live: o.watch,
+  });
+};

@@ -1,0 +1,155 @@
+// Electron entry: wires the engine, tray, windows, notifications, IPC and logging together.
+// Everything with a decision in it lives in a module of its own (tray-state, notify-policy,
+// ipc-router, settings-service, startup, controller) and is tested without Electron.
+import { app, dialog, ipcMain, Menu, shell } from 'electron';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultConfigPath, loadConfig } from '../sync/config.ts';
+import { accountFor, createOsKeychain } from '../sync/keychain.ts';
+import { ShellController } from './controller.ts';
+import { desktopPrefsPath, loadDesktopPrefs } from './desktop-prefs.ts';
+import { createEngine } from './engine-factory.ts';
+import { probeHub } from './hub-probe.ts';
+import { bindIpc } from './ipc.ts';
+import { createIpcRouter, isOwnPageUrl } from './ipc-router.ts';
+import { setupLogging } from './log.ts';
+import { applyStartAtLogin } from './login-item.ts';
+import { showNotice } from './notifications.ts';
+import { SettingsService } from './settings-service.ts';
+import { acquireSingleInstance, initialWindow, secondLaunchWindow } from './startup.ts';
+import { AppTray } from './tray.ts';
+import { appIconPath } from './tray-icons.ts';
+import { hardenSession, hardenWebContents, WindowManager } from './windows.ts';
+
+/** How long quitting waits for the engine to finish or abandon its transfer. */
+const QUIT_TIMEOUT_MS = 10_000;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const rendererDir = join(here, '..', 'renderer');
+const preload = join(here, '..', 'preload', 'index.cjs');
+
+const { file: logFile, log } = setupLogging();
+
+if (acquireSingleInstance(app, () => void onSecondLaunch())) {
+  app.whenReady().then(main, (e: unknown) => {
+    log.error('startup failed', e);
+    app.exit(1);
+  });
+}
+
+let windows: WindowManager | undefined;
+let settings: SettingsService | undefined;
+
+async function onSecondLaunch(): Promise<void> {
+  if (!windows || !settings) return;
+  windows.show(secondLaunchWindow(await settings.isConfigured()));
+}
+
+async function main(): Promise<void> {
+  // Tray-only on macOS as well (LSUIElement in the packaged app; this covers `electron .`).
+  if (process.platform === 'darwin') app.dock?.hide();
+  // No app menu (no Reload / DevTools); macOS keeps an Edit menu so copy and paste work in fields.
+  Menu.setApplicationMenu(process.platform === 'darwin' ? Menu.buildFromTemplate([{ role: 'editMenu' }]) : null);
+  hardenSession();
+  app.on('web-contents-created', (_e, wc) => hardenWebContents(wc));
+  // A tray app stays when its last window closes.
+  app.on('window-all-closed', () => {});
+
+  const assetsDir = join(app.getAppPath(), 'assets');
+  const configPath = defaultConfigPath();
+  const prefsPath = desktopPrefsPath(configPath);
+  const secrets = createOsKeychain();
+  settings = new SettingsService({
+    configPath,
+    prefsPath,
+    secrets,
+    setStartAtLogin: (enabled) =>
+      applyStartAtLogin(enabled, {
+        platform: process.platform,
+        setLoginItemSettings: (s) => app.setLoginItemSettings(s),
+        command: process.env.APPIMAGE ?? process.execPath,
+      }),
+  });
+  const wm = new WindowManager({ rendererDir, preload, icon: appIconPath(assetsDir, process.platform) });
+  windows = wm;
+
+  let controller: ShellController | undefined = undefined;
+  const tray = new AppTray(assetsDir, (a) => void controller?.onTrayAction(a));
+  const ctl = new ShellController({
+    settings,
+    logFile,
+    storedKey: (url) => secrets.get(accountFor(url)),
+    probe: (url, key) => probeHub(url, key),
+    ports: {
+      renderTray: (view) => tray.render(view),
+      notify: (n, onClick) => showNotice(n, onClick, appIconPath(assetsDir, process.platform)),
+      openWindow: (page) => void wm.show(page),
+      closeWindow: (id) => wm.close(id),
+      broadcast: (channel, payload) => wm.broadcast(channel, payload),
+      openPath: (p) => shell.openPath(p),
+      openExternal: (url) => shell.openExternal(url),
+      pickFolder: async (current) => {
+        const r = await dialog.showOpenDialog({
+          title: 'Choose the folder to sync',
+          properties: ['openDirectory', 'createDirectory'],
+          ...(current ? { defaultPath: current } : {}),
+        });
+        return r.canceled ? null : (r.filePaths[0] ?? null);
+      },
+      log: (level, message) => log[level](message),
+      quit: () => app.quit(),
+    },
+  });
+  controller = ctl;
+
+  const restartEngine = async (): Promise<void> => {
+    await ctl.shutdown(QUIT_TIMEOUT_MS);
+    const config = await loadConfig(configPath).catch((e: unknown) => {
+      log.error('config', e);
+      return undefined;
+    });
+    const prefs = await loadDesktopPrefs(prefsPath);
+    const key = config?.server.url ? await secrets.get(accountFor(config.server.url)).catch(() => undefined) : undefined;
+    const folder = config?.sync.local_folder;
+    ctl.setTrayContext({
+      ...(folder ? { localFolder: folder } : {}),
+      ...(prefs.openwebui_url ? { openWebuiUrl: prefs.openwebui_url } : {}),
+      setupNeeded: !config?.server.url || !folder || !key,
+    });
+    if (!config || !folder || !key) return;
+    try {
+      const engine = await createEngine({ config, apiKey: key });
+      ctl.attach({ engine, localFolder: folder });
+      engine.start().catch((e: unknown) => log.error('engine start', e));
+    } catch (e) {
+      log.error('engine', e);
+    }
+  };
+
+  bindIpc(
+    ipcMain,
+    createIpcRouter(
+      ctl.ipcHandlers(restartEngine),
+      (s) => wm.owns(s.webContentsId) && isOwnPageUrl(s.url, rendererDir),
+      (reason, channel, detail) => log.warn(`IPC rejected (${reason}) on ${channel}: ${detail}`),
+    ),
+  );
+
+  let quitting = false;
+  app.on('before-quit', (e) => {
+    if (quitting) return;
+    quitting = true;
+    e.preventDefault();
+    void ctl.shutdown(QUIT_TIMEOUT_MS).then((how) => {
+      log.info(`engine ${how}; quitting`);
+      wm.closeAll();
+      tray.destroy();
+      app.exit(0);
+    });
+  });
+
+  await restartEngine();
+  const first = initialWindow(await settings.isConfigured());
+  if (first) wm.show(first);
+  log.info('YouLab Sync started');
+}

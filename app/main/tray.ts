@@ -1,0 +1,46 @@
+// The Electron side of the tray: renders a TrayView (tray-state.ts) into Tray + Menu objects.
+import { Menu, nativeImage, Tray, type MenuItemConstructorOptions } from 'electron';
+import type { MenuEntry, TrayAction, TrayView } from './tray-state.ts';
+import { trayIconPath } from './tray-icons.ts';
+
+export function menuTemplate(entries: MenuEntry[], onAction: (a: TrayAction) => void): MenuItemConstructorOptions[] {
+  return entries.map((e): MenuItemConstructorOptions => {
+    switch (e.kind) {
+      case 'separator':
+        return { type: 'separator' };
+      case 'status':
+        return { label: e.label, enabled: false };
+      case 'item':
+        return { id: e.action, label: e.label, enabled: e.enabled, click: () => onAction(e.action) };
+    }
+  });
+}
+
+export class AppTray {
+  private readonly tray: Tray;
+  private lastIcon = '';
+
+  constructor(
+    private readonly assetsDir: string,
+    private readonly onAction: (a: TrayAction) => void,
+    private readonly platform: NodeJS.Platform = process.platform,
+  ) {
+    this.tray = new Tray(nativeImage.createFromPath(trayIconPath(assetsDir, 'paused', platform)));
+  }
+
+  render(view: TrayView): void {
+    if (view.icon !== this.lastIcon) {
+      const img = nativeImage.createFromPath(trayIconPath(this.assetsDir, view.icon, this.platform));
+      if (this.platform === 'darwin') img.setTemplateImage(true);
+      this.tray.setImage(img);
+      this.lastIcon = view.icon;
+    }
+    this.tray.setToolTip(view.tooltip);
+    if (this.platform === 'darwin') this.tray.setTitle(view.title);
+    this.tray.setContextMenu(Menu.buildFromTemplate(menuTemplate(view.menu, this.onAction)));
+  }
+
+  destroy(): void {
+    this.tray.destroy();
+  }
+}

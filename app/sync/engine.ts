@@ -1,0 +1,431 @@
+// The sync engine behind the tray app and the headless client. It owns no queue: each round is
+// derived from the folder, the base and the hub listing, so stopping or crashing loses nothing.
+// Rounds run one at a time; the watcher, the change feed, the interval timer and the shell all
+// just ask for a round.
+import { EventEmitter } from 'node:events';
+import { lstat, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createIgnore, type IgnoreMatcher } from '../../shared/ignore-rules.ts';
+import { pathKey } from '../../shared/paths.ts';
+import { Backoff } from './backoff.ts';
+import { HubClient, HubError } from './hub-client.ts';
+import { RoundError, runRound, type RoundResult } from './round.ts';
+import { TEMP_SUFFIX } from './scanner.ts';
+import { StateLock, StateDirBusyError } from './state-lock.ts';
+import { StateStore, type ConflictRecord, type SyncState } from './state.ts';
+import { Trash } from './trash.ts';
+import type {
+  ActivityEntry,
+  ConflictInfo,
+  EngineIssue,
+  EnginePhase,
+  EngineStatus,
+  Resolution,
+  RoundSummary,
+  SyncEngineApi,
+} from './types.ts';
+import { FolderWatcher } from './watcher.ts';
+
+export interface EngineOptions {
+  serverUrl: string;
+  apiKey: string;
+  folder: string;
+  stateDir: string;
+  device: string;
+  ignore?: readonly string[];
+  /** Safety-net rescan interval (default 30 s). */
+  intervalMs?: number;
+  /** Watcher debounce (default 300 ms). */
+  debounceMs?: number;
+  /** Watch the folder and follow the hub's change feed (default true; false for one-shot use). */
+  live?: boolean;
+  concurrency?: number;
+  /** Bandwidth cap for transfers, bytes per second. */
+  bytesPerSecond?: number;
+  /** Rounds per sync before giving up on convergence (default 6). */
+  maxRounds?: number;
+  guardThreshold?: number;
+  /** Long-poll wait on the change feed, seconds (default 25). */
+  feedWaitSeconds?: number;
+  /** Whose workspace to sync; default: the key's own user (GET /me). A service key must name one. */
+  userId?: string;
+}
+
+export class SyncEngine implements SyncEngineApi {
+  private readonly events = new EventEmitter();
+  private readonly hub: HubClient;
+  private readonly store: StateStore;
+  private readonly lock: StateLock;
+  private readonly trash: Trash;
+  private readonly ignore: IgnoreMatcher;
+  private state: SyncState | undefined;
+  private readonly abort = new AbortController();
+  private watcher: FolderWatcher | undefined;
+  private phase: EnginePhase = 'idle';
+  private issues: EngineIssue[] = [];
+  private activityLog: ActivityEntry[] = [];
+  private lastSyncAt: string | undefined;
+  private userId: string | undefined;
+  private pending = 0;
+  private tmpDir: string | undefined;
+  private running: Promise<RoundSummary> | undefined;
+  private wanted = false;
+  private paused = false;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private intervalTimer: NodeJS.Timeout | undefined;
+  private readonly backoff = new Backoff();
+  private cursor: string | undefined;
+  private feedLoop: Promise<void> | undefined;
+  private initDone: Promise<void> | undefined;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.hub = new HubClient({
+      baseUrl: opts.serverUrl,
+      apiKey: opts.apiKey,
+      signal: this.abort.signal,
+      ...(opts.bytesPerSecond ? { bytesPerSecond: opts.bytesPerSecond } : {}),
+      onRateLimited: (ms) => this.log(`rate limited by the hub; waiting ${Math.ceil(ms / 1000)} s as asked`),
+    });
+    this.store = new StateStore(opts.stateDir);
+    this.lock = new StateLock(opts.stateDir);
+    this.trash = new Trash(join(opts.stateDir, 'trash'));
+    this.ignore = createIgnore(opts.ignore ?? []);
+  }
+
+  on(event: 'status', listener: (s: EngineStatus) => void): () => void;
+  on(event: 'activity', listener: (a: ActivityEntry) => void): () => void;
+  on(event: 'conflict', listener: (c: ConflictInfo) => void): () => void;
+  on(event: 'log', listener: (line: string) => void): () => void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the overloads above type each event
+  on(event: string, listener: (arg: any) => void): () => void {
+    this.events.on(event, listener);
+    return () => this.events.off(event, listener);
+  }
+
+  private log(line: string): void {
+    this.events.emit('log', line);
+  }
+
+  private async init(): Promise<void> {
+    this.initDone ??= (async () => {
+      await mkdir(this.opts.stateDir, { recursive: true });
+      const loaded = await this.store.load();
+      this.state = loaded.state;
+      if (loaded.recovered) this.log(`${loaded.recovered}; starting fresh (merge only, nothing is deleted)`);
+      await this.trash.purge();
+      this.tmpDir = await sameFsTmp(this.opts.folder, join(this.opts.stateDir, 'tmp'));
+      // Temp files of a transfer that a crash interrupted: never complete, never needed.
+      for (const name of await readdir(join(this.opts.stateDir, 'tmp')).catch(() => [] as string[])) {
+        if (name.endsWith(TEMP_SUFFIX)) await unlink(join(this.opts.stateDir, 'tmp', name)).catch(() => {});
+      }
+    })();
+    return this.initDone;
+  }
+
+  async start(): Promise<void> {
+    await this.init();
+    if (this.opts.live !== false) {
+      this.watcher = new FolderWatcher(this.opts.folder, this.ignore, this.opts.debounceMs ?? 300, () => this.request());
+      // Never recreate a folder that held synced files: it may be an unmounted mount point.
+      if (Object.keys(this.state!.base).length === 0) await mkdir(this.opts.folder, { recursive: true }).catch(() => {});
+      await this.watcher.start().catch((e: Error) => this.log(`watcher unavailable (${e.message}); relying on rescans`));
+      this.feedLoop = this.followFeed();
+    }
+    this.intervalTimer = setInterval(() => this.request(), this.opts.intervalMs ?? 30_000);
+    this.request();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.intervalTimer);
+    this.abort.abort();
+    await this.watcher?.stop();
+    await this.running?.catch(() => {});
+    await this.feedLoop?.catch(() => {});
+    await this.lock.release();
+    this.setPhase('stopped');
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.setPhase('paused');
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.setPhase('idle');
+    this.request();
+  }
+
+  /** Ask for a round; rounds never overlap, and a request during one runs another after it. */
+  request(): void {
+    if (this.stopped) return;
+    if (this.paused) return;
+    if (this.running) {
+      this.wanted = true;
+      return;
+    }
+    clearTimeout(this.retryTimer);
+    this.syncNow().then(
+      () => this.backoff.reset(),
+      (e: unknown) => this.scheduleRetry(e),
+    );
+  }
+
+  private scheduleRetry(e: unknown): void {
+    if (this.stopped || (e as Error).name === 'AbortError') return;
+    const slow = e instanceof RoundError && e.code !== 'network';
+    // Problems that need the user are retried slowly; network trouble with backoff and jitter.
+    const delay = slow ? 5 * 60_000 : this.backoff.next();
+    this.log(`next attempt in ${Math.round(delay / 1000)} s`);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.request(), delay);
+  }
+
+  async syncNow(): Promise<RoundSummary> {
+    if (this.running) {
+      this.wanted = true;
+      await this.running.catch(() => {});
+      if (this.running) return this.running;
+    }
+    this.running = this.rounds().finally(() => {
+      this.running = undefined;
+      if (this.wanted && !this.stopped && !this.paused) {
+        this.wanted = false;
+        setImmediate(() => this.request());
+      }
+    });
+    return this.running;
+  }
+
+  /** Rounds until one has nothing left to do (converged) or the cap is reached. */
+  private async rounds(): Promise<RoundSummary> {
+    await this.init();
+    await this.lock.acquire();
+    const total: RoundSummary = { uploaded: 0, downloaded: 0, deleted: 0, conflicts: 0, failed: 0, converged: false };
+    const max = this.opts.maxRounds ?? 6;
+    this.setPhase('scanning');
+    try {
+      if (!this.userId) {
+        const me = await this.hub.me().catch((e: unknown) => {
+          throw toRoundError(e);
+        });
+        const user = this.opts.userId ?? me.user_id;
+        if (!user) throw new RoundError('auth', 'this is a service key: name the workspace to sync (--user <id>)');
+        this.hub.setUser(user);
+        this.userId = user;
+      }
+      let issues: EngineIssue[] = [];
+      for (let i = 0; i < max; i++) {
+        let r: RoundResult;
+        try {
+          r = await this.oneRound();
+        } catch (e) {
+          throw toRoundError(e);
+        }
+        total.uploaded += r.uploaded;
+        total.downloaded += r.downloaded;
+        total.deleted += r.deleted;
+        total.conflicts += r.conflicts;
+        total.failed = r.failed;
+        issues = r.issues;
+        this.cursor = r.cursor;
+        this.pending = r.work;
+        const busy = r.uploaded + r.downloaded + r.deleted + r.conflicts > 0;
+        if (!busy && !r.again) {
+          total.converged = true;
+          break;
+        }
+        if (r.unstable > 0 && !busy) await sleep(300, undefined, { signal: this.abort.signal });
+        this.setPhase('syncing');
+      }
+      this.issues = issues;
+      this.pending = 0;
+      this.lastSyncAt = new Date().toISOString();
+      this.setPhase(this.paused ? 'paused' : 'idle');
+      return total;
+    } catch (e) {
+      const re = toRoundError(e);
+      if (re.name === 'AbortError') throw re;
+      this.issues = [{ code: re.code, message: re.message, ...(re.hint ? { hint: re.hint } : {}) }];
+      this.setPhase(re.code === 'network' ? 'offline' : 'error');
+      this.log(re.message);
+      throw re;
+    }
+  }
+
+  private async oneRound(): Promise<RoundResult> {
+    const state = this.state!;
+    await this.pruneConflicts();
+    try {
+      return await runRound({
+        folder: this.opts.folder,
+        device: this.opts.device,
+        hub: this.hub,
+        store: this.store,
+        state,
+        trash: this.trash,
+        ignore: this.ignore,
+        ...(this.tmpDir ? { tmpDir: this.tmpDir } : {}),
+        ...(this.opts.concurrency ? { concurrency: this.opts.concurrency } : {}),
+        ...(this.opts.guardThreshold !== undefined ? { guardThreshold: this.opts.guardThreshold } : {}),
+        activity: (a) => {
+          this.activityLog = [a, ...this.activityLog].slice(0, 200);
+          this.events.emit('activity', a);
+          this.setPhase('syncing');
+        },
+        conflict: (c) => this.events.emit('conflict', c satisfies ConflictInfo),
+        ownWrite: (rel) => this.watcher?.ownWrite(rel),
+      });
+    } finally {
+      await this.watcher?.settle();
+    }
+  }
+
+  /** A conflict whose copy the user removed or renamed is settled. */
+  private async pruneConflicts(): Promise<void> {
+    const state = this.state!;
+    const keep: ConflictRecord[] = [];
+    for (const c of state.conflicts) {
+      if (await exists(join(this.opts.folder, c.copyPath))) keep.push(c);
+    }
+    state.conflicts = keep;
+  }
+
+  private async followFeed(): Promise<void> {
+    const backoff = new Backoff();
+    while (!this.stopped) {
+      if (!this.cursor || this.paused) {
+        await sleep(500, undefined, { signal: this.abort.signal }).catch(() => {});
+        continue;
+      }
+      try {
+        const since = this.cursor;
+        const res = await this.hub.changes(since, this.opts.feedWaitSeconds ?? 25, this.abort.signal);
+        backoff.reset();
+        if (this.cursor === since) this.cursor = res.cursor;
+        const news = res.changes.filter((c) => {
+          const key = pathKey(c.path);
+          if (this.ignore.ignores(key)) return false;
+          return (c.hash ?? undefined) !== this.state?.base[key];
+        });
+        if (res.reset || news.length > 0) this.request();
+      } catch (e) {
+        if (this.stopped || (e as Error).name === 'AbortError') return;
+        if (e instanceof HubError && (e.kind === 'not_found' || e.kind === 'protocol')) {
+          this.log('the hub has no change feed; relying on rescans');
+          return;
+        }
+        await sleep(backoff.next(), undefined, { signal: this.abort.signal }).catch(() => {});
+      }
+    }
+  }
+
+  status(): EngineStatus {
+    return {
+      phase: this.phase,
+      pending: this.pending,
+      conflicts: [...(this.state?.conflicts ?? [])],
+      issues: [...this.issues],
+      ...(this.lastSyncAt ? { lastSyncAt: this.lastSyncAt } : {}),
+      ...(this.userId ? { userId: this.userId } : {}),
+    };
+  }
+
+  private setPhase(p: EnginePhase): void {
+    if (this.stopped && p !== 'stopped') return;
+    const changed = p !== this.phase;
+    this.phase = p;
+    if (changed) this.events.emit('status', this.status());
+  }
+
+  recentActivity(): ActivityEntry[] {
+    return [...this.activityLog];
+  }
+
+  async listConflicts(): Promise<ConflictInfo[]> {
+    await this.init();
+    await this.pruneConflicts();
+    return [...this.state!.conflicts];
+  }
+
+  /**
+   * Settle a conflict with local file operations; the next round carries them to the hub with
+   * the usual preconditions. mine: the copy's bytes replace the path (the hub's version stays in
+   * its version store, the local one in the trash); theirs: the copy goes to the trash; both: keep both.
+   */
+  async resolve(path: string, keep: Resolution): Promise<void> {
+    await this.init();
+    await this.lock.acquire();
+    const key = pathKey(path);
+    const state = this.state!;
+    const c = state.conflicts.find((x) => x.path === key || x.copyPath === key);
+    if (!c) throw new Error(`no conflict recorded for ${path} (see: youlab-sync conflicts)`);
+    const copyAbs = join(this.opts.folder, c.copyPath);
+    const pathAbs = join(this.opts.folder, c.path);
+    if (keep === 'mine') {
+      if (await exists(pathAbs)) await this.trash.keepCopy(pathAbs, c.path);
+      await rename(copyAbs, pathAbs);
+    } else if (keep === 'theirs') {
+      await this.trash.moveIn(copyAbs, c.copyPath);
+    }
+    state.conflicts = state.conflicts.filter((x) => x !== c);
+    await this.store.save(state);
+  }
+}
+
+function toRoundError(e: unknown): RoundError {
+  if (e instanceof RoundError) return e;
+  if (e instanceof StateDirBusyError) return new RoundError('internal', e.message);
+  if ((e as Error)?.name === 'AbortError') return Object.assign(new RoundError('internal', 'stopped'), { name: 'AbortError' });
+  if (e instanceof HubError) {
+    switch (e.kind) {
+      case 'auth':
+        return new RoundError('auth', `the hub refused the API key (401): ${e.message}`, 'Check the key (youlab-sync login or YOULAB_API_KEY).');
+      case 'forbidden':
+        return new RoundError('auth', `the key may not use this workspace (403): ${e.message}`, 'Use a key of the workspace owner.');
+      case 'network':
+      case 'server':
+        return new RoundError('network', e.message, 'The client keeps retrying with backoff.');
+      case 'rate_limited':
+        return new RoundError('rate_limited', `the hub keeps rate-limiting this client: ${e.message}`);
+      case 'quota':
+        return new RoundError('quota', e.message);
+      default:
+        return new RoundError('internal', `${e.kind}: ${e.message}`);
+    }
+  }
+  const err = e as Error;
+  return new RoundError('internal', err?.message ?? String(e));
+}
+
+async function exists(p: string): Promise<boolean> {
+  return lstat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Downloads land in the state dir's tmp when it shares the folder's filesystem (rename must not cross devices). */
+async function sameFsTmp(folder: string, tmp: string): Promise<string | undefined> {
+  try {
+    await mkdir(tmp, { recursive: true });
+    let probe = folder;
+    // The folder may not exist yet: compare with its nearest existing parent.
+    for (;;) {
+      const st = await stat(probe).catch(() => undefined);
+      if (st) {
+        const t = await stat(tmp);
+        return st.dev === t.dev ? tmp : undefined;
+      }
+      const up = join(probe, '..');
+      if (up === probe) return undefined;
+      probe = up;
+    }
+  } catch {
+    return undefined;
+  }
+}

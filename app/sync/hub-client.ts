@@ -1,0 +1,294 @@
+// The hub's HTTP API for the client, on `got`. Every non-2xx answer becomes a typed HubError;
+// 429 waits for Retry-After and tries again; downloads stream to a temp file that is verified
+// before it may be renamed into place; uploads stream from the file with X-Content-SHA256.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat, unlink } from 'node:fs/promises';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import got, { type Got, type Response } from 'got';
+import { etagOf, HASH_PREFIX, parseEtag } from '../../shared/hash.ts';
+import { encodePathForUrl } from '../../shared/paths.ts';
+import {
+  ChangesSchema,
+  CONTENT_HASH_HEADER,
+  ErrorBodySchema,
+  FileListSchema,
+  MeSchema,
+  PutResultSchema,
+  type Changes,
+  type FileList,
+  type Me,
+  type PutResult,
+} from '../../shared/protocol.ts';
+import { throttle } from './throttle.ts';
+
+export type HubErrorKind =
+  | 'auth'
+  | 'forbidden'
+  | 'not_found'
+  | 'precondition'
+  | 'too_large'
+  | 'quota'
+  | 'bad_path'
+  | 'hash_mismatch'
+  | 'conflict'
+  | 'rate_limited'
+  | 'network'
+  | 'server'
+  | 'protocol';
+
+export class HubError extends Error {
+  constructor(
+    readonly kind: HubErrorKind,
+    message: string,
+    readonly status?: number,
+    readonly code?: string,
+    /** For 429: how long the hub asked us to wait. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'HubError';
+  }
+}
+
+export function kindForStatus(status: number, code?: string): HubErrorKind {
+  if (status === 401) return 'auth';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 412 || status === 428) return 'precondition';
+  if (status === 413) return 'too_large';
+  if (status === 507) return 'quota';
+  if (status === 409) return 'conflict';
+  if (status === 429) return 'rate_limited';
+  if (status === 400) return code === 'hash_mismatch' ? 'hash_mismatch' : code === 'bad_path' ? 'bad_path' : 'protocol';
+  if (status >= 500) return 'server';
+  return 'protocol';
+}
+
+/** Retry-After is seconds or an HTTP date. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.ceil(Number(v) * 1000);
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+export interface HubClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** How many times a 429 is waited out before giving up on the request. */
+  maxRateLimitRetries?: number;
+  /** Upper bound on one Retry-After wait. */
+  maxRetryAfterMs?: number;
+  /** Bandwidth cap for transfers, bytes per second (0 = none). */
+  bytesPerSecond?: number;
+  signal?: AbortSignal;
+  /** Called when a 429 is being waited out (for status display). */
+  onRateLimited?: (waitMs: number) => void;
+}
+
+export interface DownloadResult {
+  hash: string;
+  size: number;
+}
+
+const TRANSFER_TIMEOUT = { lookup: 5_000, connect: 5_000, secureConnect: 5_000, socket: 30_000, send: 60_000, response: 30_000 };
+
+export class HubClient {
+  private readonly http: Got;
+  private userId: string | undefined;
+
+  constructor(private readonly opts: HubClientOptions) {
+    this.http = got.extend({
+      prefixUrl: opts.baseUrl.replace(/\/+$/, ''),
+      headers: { authorization: `Bearer ${opts.apiKey}`, 'user-agent': 'youlab-sync' },
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      timeout: TRANSFER_TIMEOUT,
+      followRedirect: false,
+    });
+  }
+
+  async me(): Promise<Me> {
+    const res = await this.request(() => this.http.get('me', { responseType: 'text', signal: this.opts.signal }));
+    const me = MeSchema.parse(parseJson(res));
+    if (me.user_id) this.userId = me.user_id;
+    return me;
+  }
+
+  /** The user whose workspace this client syncs (from GET /me unless set). */
+  async user(): Promise<string> {
+    if (this.userId) return this.userId;
+    const me = await this.me();
+    if (!me.user_id) throw new HubError('protocol', 'this key is a service key; a user key is needed to sync a folder');
+    return me.user_id;
+  }
+
+  setUser(userId: string): void {
+    this.userId = userId;
+  }
+
+  async list(): Promise<FileList> {
+    const u = await this.user();
+    const res = await this.request(() =>
+      this.http.get(`users/${encodeURIComponent(u)}/workspace/files`, { responseType: 'text', signal: this.opts.signal }),
+    );
+    return FileListSchema.parse(parseJson(res));
+  }
+
+  async changes(since: string, waitSeconds: number, signal?: AbortSignal): Promise<Changes> {
+    const u = await this.user();
+    const res = await this.request(() =>
+      this.http.get(`users/${encodeURIComponent(u)}/workspace/changes`, {
+        searchParams: { since, wait: String(waitSeconds) },
+        responseType: 'text',
+        timeout: { ...TRANSFER_TIMEOUT, socket: (waitSeconds + 15) * 1000, response: (waitSeconds + 15) * 1000 },
+        signal: signal ?? this.opts.signal,
+      }),
+    );
+    return ChangesSchema.parse(parseJson(res));
+  }
+
+  /**
+   * Stream a file into `tempPath`, hashing as it arrives. The caller renames it into place only
+   * after checking the result; on any failure the temp file is removed.
+   */
+  async download(path: string, tempPath: string): Promise<DownloadResult> {
+    const u = await this.user();
+    const url = `users/${encodeURIComponent(u)}/workspace/files/${encodePathForUrl(path)}`;
+    return this.withRateLimit(async () => {
+      const stream = this.http.stream(url, { signal: this.opts.signal });
+      const response = await new Promise<Response>((resolve, reject) => {
+        stream.once('response', resolve);
+        stream.once('error', reject);
+      });
+      if (response.statusCode >= 300) {
+        const chunks: Buffer[] = [];
+        for await (const c of stream) chunks.push(c as Buffer);
+        throw errorFrom(response.statusCode, Buffer.concat(chunks).toString('utf8'), response.headers['retry-after']);
+      }
+      const hasher = createHash('sha256');
+      let size = 0;
+      const tap = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          hasher.update(chunk);
+          size += chunk.length;
+          cb(null, chunk);
+        },
+      });
+      try {
+        const stages: NodeJS.ReadWriteStream[] = [tap];
+        if (this.opts.bytesPerSecond) stages.push(throttle(this.opts.bytesPerSecond));
+        await pipeline(stream, ...(stages as [Transform]), createWriteStream(tempPath, { flags: 'wx', mode: 0o644 }));
+      } catch (e) {
+        await unlink(tempPath).catch(() => {});
+        throw toNetworkError(e);
+      }
+      const hash = HASH_PREFIX + hasher.digest('hex');
+      const announced = parseEtag(firstHeader(response.headers.etag));
+      if (announced && announced !== hash) {
+        await unlink(tempPath).catch(() => {});
+        throw new HubError('hash_mismatch', `download of ${path} hashed to ${hash}, the hub announced ${announced}`);
+      }
+      return { hash, size };
+    });
+  }
+
+  /** Upload a file's bytes; `expect` is the hash the bytes must have (the hub verifies it too). */
+  async upload(
+    path: string,
+    absFile: string,
+    expect: string,
+    precondition: { ifMatch: string } | { ifNoneMatch: true },
+  ): Promise<PutResult> {
+    const u = await this.user();
+    const url = `users/${encodeURIComponent(u)}/workspace/files/${encodePathForUrl(path)}`;
+    const size = (await stat(absFile)).size;
+    // Chunked on purpose: a file that shrinks or grows while it is sent must end the request
+    // cleanly, so the hub's hash check (400, nothing written) can reject it; a Content-Length
+    // that no longer matches would hang the request instead.
+    const headers: Record<string, string> = {
+      'content-type': 'application/octet-stream',
+      [CONTENT_HASH_HEADER]: expect,
+    };
+    if ('ifMatch' in precondition) headers['if-match'] = etagOf(precondition.ifMatch);
+    else headers['if-none-match'] = '*';
+    const res = await this.request(() => {
+      const file = size === 0 ? Readable.from([]) : createReadStream(absFile, { end: size - 1 });
+      const body = this.opts.bytesPerSecond ? file.pipe(throttle(this.opts.bytesPerSecond)) : file;
+      return this.http.put(url, { body, headers, responseType: 'text', signal: this.opts.signal });
+    });
+    return PutResultSchema.parse(parseJson(res));
+  }
+
+  async remove(path: string, ifMatch: string): Promise<void> {
+    const u = await this.user();
+    const url = `users/${encodeURIComponent(u)}/workspace/files/${encodePathForUrl(path)}`;
+    await this.request(() => this.http.delete(url, { headers: { 'if-match': etagOf(ifMatch) }, responseType: 'text', signal: this.opts.signal }));
+  }
+
+  private async request(send: () => Promise<Response<string>>): Promise<Response<string>> {
+    return this.withRateLimit(async () => {
+      let res: Response<string>;
+      try {
+        res = await send();
+      } catch (e) {
+        throw toNetworkError(e);
+      }
+      if (res.statusCode >= 300) throw errorFrom(res.statusCode, res.body, res.headers['retry-after']);
+      return res;
+    });
+  }
+
+  private async withRateLimit<T>(fn: () => Promise<T>): Promise<T> {
+    const max = this.opts.maxRateLimitRetries ?? 5;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!(e instanceof HubError) || e.kind !== 'rate_limited' || attempt >= max) throw e;
+        const wait = Math.min(e.retryAfterMs ?? 1000, this.opts.maxRetryAfterMs ?? 120_000);
+        this.opts.onRateLimited?.(wait);
+        await sleep(wait, undefined, { signal: this.opts.signal });
+      }
+    }
+  }
+}
+
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function parseJson(res: Response<string>): unknown {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new HubError('protocol', `the hub answered ${res.statusCode} with a body that is not JSON`);
+  }
+}
+
+export function errorFrom(status: number, body: string, retryAfter?: string | string[]): HubError {
+  let code: string | undefined;
+  let message = `HTTP ${status}`;
+  try {
+    const parsed = ErrorBodySchema.safeParse(JSON.parse(body));
+    if (parsed.success) {
+      code = parsed.data.error;
+      message = parsed.data.message;
+    }
+  } catch {
+    /* not JSON: keep the status line */
+  }
+  const kind = kindForStatus(status, code);
+  return new HubError(kind, message, status, code, kind === 'rate_limited' ? (parseRetryAfter(retryAfter) ?? 1000) : undefined);
+}
+
+function toNetworkError(e: unknown): Error {
+  if (e instanceof HubError) return e;
+  const err = e as Error & { code?: string };
+  if (err.name === 'AbortError') return err;
+  return new HubError('network', `hub unreachable: ${err.code ?? ''} ${err.message}`.trim());
+}

@@ -1,0 +1,206 @@
+// From (base, local scan, hub listing) to the steps of one round. Pure: no I/O, no clock (the
+// caller passes `now`). The per-path decision is SYNC-SPEC's table (shared/reconcile.ts); this
+// module adds what the table leaves to the client: where a file lives on disk (NFC vs NFD),
+// file/folder and case clashes, conflict copies, paths the hub would refuse, and files the hub
+// refused before (413/507/400) that must not be retried in a loop.
+import { conflictCopyName, isConflictCopy } from '../../shared/conflict-name.ts';
+import { caseKey, checkPath, parentsOf } from '../../shared/paths.ts';
+import { massDeleteGuard, reconcile, type GuardVerdict } from '../../shared/reconcile.ts';
+import type { Failure } from './state.ts';
+
+export interface PlanLocalFile {
+  rel: string;
+  hash: string;
+  size: number;
+}
+
+export interface PlanRemoteFile {
+  hash: string;
+  size: number;
+  modified: string;
+}
+
+export type Step =
+  | { kind: 'upload'; key: string; rel: string; hash: string; ifMatch?: string }
+  | { kind: 'download'; key: string; rel: string; hash: string; expectLocal?: string }
+  | { kind: 'delete-remote'; key: string; ifMatch: string }
+  | { kind: 'delete-local'; key: string; rel: string; expectLocal: string }
+  | { kind: 'record-base'; key: string; hash: string }
+  | { kind: 'drop-base'; key: string }
+  /** Hub keeps the path; the local bytes move to `copyKey` and are uploaded as a new file. */
+  | { kind: 'conflict'; key: string; rel: string; copyKey: string; local: string; remote: string }
+  /** A conflict copy never gets a conflict copy: the hub's bytes win, the local ones go to the trash. */
+  | { kind: 'replace-local'; key: string; rel: string; hash: string; expectLocal: string }
+  /** Move a local file or folder aside (file/folder clash, NFC/NFD twins) before anything else runs. */
+  | { kind: 'move-aside'; key: string; fromRel: string; toRel: string; why: string; hash?: string }
+  | { kind: 'skip'; key: string; code: SkipCode; message: string };
+
+export type SkipCode = 'bad_path' | 'too_large' | 'quota' | 'conflict' | 'case_clash' | 'refused';
+
+export interface PlanInput {
+  base: ReadonlyMap<string, string>;
+  local: ReadonlyMap<string, PlanLocalFile>;
+  localDirs: ReadonlySet<string>;
+  remote: ReadonlyMap<string, PlanRemoteFile>;
+  /** NFC/NFD spellings of a key that another on-disk name already holds. */
+  twins?: readonly { key: string; rel: string }[];
+  failures?: Readonly<Record<string, Failure>>;
+  device: string;
+  now: Date;
+  localRoot: 'ok' | 'missing' | 'empty';
+  caseInsensitive?: boolean;
+  guardThreshold?: number;
+}
+
+export interface Plan {
+  steps: Step[];
+  guard: GuardVerdict;
+  /** Steps that would change a replica (everything but skips and base bookkeeping). */
+  work: number;
+}
+
+export function planRound(input: PlanInput): Plan {
+  const { base, local, remote } = input;
+  const steps: Step[] = [];
+  const stamp = input.now;
+
+  // NFC/NFD twins: two names on disk for one workspace path. Keep the NFC one, move the other aside.
+  for (const t of input.twins ?? []) {
+    steps.push({ kind: 'move-aside', key: t.key, fromRel: t.rel, toRel: conflictCopyName(t.rel, input.device, stamp), why: 'two spellings (NFC/NFD) of one name' });
+  }
+
+  const localHashes = new Map([...local].map(([k, v]) => [k, v.hash]));
+  const remoteHashes = new Map([...remote].map(([k, v]) => [k, v.hash]));
+  const actions = reconcile(base, localHashes, remoteHashes);
+
+  // What exists once the round is done; a path that is a file here and a folder there clashes.
+  const finalFiles = new Set<string>();
+  const gone = new Set<string>();
+  for (const k of new Set([...local.keys(), ...remote.keys()])) finalFiles.add(k);
+  for (const a of actions) {
+    if (a.decision.kind === 'delete-local' || a.decision.kind === 'delete-remote' || a.decision.kind === 'drop-base') {
+      finalFiles.delete(a.path);
+      gone.add(a.path);
+    }
+  }
+  const clashMoves = fileFolderClashes(input, finalFiles);
+  if (clashMoves.length > 0 || steps.length > 0) {
+    // Moves change the local tree: do them alone and plan again next round from what is on disk.
+    steps.push(...clashMoves);
+    return { steps, guard: { stop: false }, work: steps.length };
+  }
+
+  const localCaseKeys = new Map<string, string>();
+  if (input.caseInsensitive) for (const k of local.keys()) if (!gone.has(k)) localCaseKeys.set(caseKey(k), k);
+
+  for (const a of actions) {
+    const key = a.path;
+    const l = local.get(key);
+    const r = remote.get(key);
+    const d = a.decision;
+    switch (d.kind) {
+      case 'upload': {
+        const check = checkPath(key, { forUpload: true });
+        if (!check.ok) {
+          steps.push({ kind: 'skip', key, code: 'bad_path', message: `${check.reason} (the hub refuses this name; rename the file)` });
+          break;
+        }
+        const failed = input.failures?.[key];
+        if (failed && failed.hash === l!.hash && input.now.getTime() < failed.retryAt) {
+          steps.push({ kind: 'skip', key, code: skipCodeOf(failed.code), message: failed.message });
+          break;
+        }
+        steps.push({ kind: 'upload', key, rel: l!.rel, hash: l!.hash, ...(r ? { ifMatch: r.hash } : {}) });
+        break;
+      }
+      case 'download': {
+        const check = checkPath(key);
+        if (!check.ok) {
+          steps.push({ kind: 'skip', key, code: 'bad_path', message: `the hub's file cannot be written here: ${check.reason}` });
+          break;
+        }
+        const other = localCaseKeys.get(caseKey(key));
+        if (!l && other && other !== key) {
+          steps.push({ kind: 'skip', key, code: 'case_clash', message: `differs only in case from ${other}, which this filesystem cannot hold beside it` });
+          break;
+        }
+        steps.push({ kind: 'download', key, rel: l?.rel ?? key, hash: r!.hash, ...(l ? { expectLocal: l.hash } : {}) });
+        break;
+      }
+      case 'delete-remote':
+        steps.push({ kind: 'delete-remote', key, ifMatch: r!.hash });
+        break;
+      case 'delete-local':
+        steps.push({ kind: 'delete-local', key, rel: l!.rel, expectLocal: l!.hash });
+        break;
+      case 'record-base':
+        steps.push({ kind: 'record-base', key, hash: d.hash });
+        break;
+      case 'drop-base':
+        steps.push({ kind: 'drop-base', key });
+        break;
+      case 'conflict':
+        if (isConflictCopy(key)) {
+          steps.push({ kind: 'replace-local', key, rel: l!.rel, hash: r!.hash, expectLocal: l!.hash });
+        } else {
+          steps.push({ kind: 'conflict', key, rel: l!.rel, copyKey: conflictCopyName(key, input.device, stamp), local: l!.hash, remote: r!.hash });
+        }
+        break;
+      case 'nothing':
+        break;
+    }
+  }
+
+  const guard = massDeleteGuard({
+    baseCount: base.size,
+    localDeletes: steps.filter((s) => s.kind === 'delete-local').length,
+    remoteDeletes: steps.filter((s) => s.kind === 'delete-remote').length,
+    localRootGone: input.localRoot !== 'ok',
+    ...(input.guardThreshold !== undefined ? { threshold: input.guardThreshold } : {}),
+  });
+  const work = steps.filter((s) => s.kind !== 'skip' && s.kind !== 'record-base' && s.kind !== 'drop-base').length;
+  return { steps, guard, work };
+}
+
+/**
+ * A path that ends up both a file and a folder. The hub keeps its shape, as with content
+ * conflicts: the local side moves aside under a conflict name and is uploaded from there.
+ */
+function fileFolderClashes(input: PlanInput, finalFiles: ReadonlySet<string>): Step[] {
+  const moves = new Map<string, Step>();
+  const { local, remote, localDirs } = input;
+  for (const k of finalFiles) {
+    for (const parent of parentsOf(k)) {
+      if (!finalFiles.has(parent)) continue;
+      // `parent` is a file and also the folder of `k`.
+      if (local.has(parent) && !remote.has(parent)) {
+        // Local file where the hub has a folder.
+        moves.set(parent, moveAside(input, parent, local.get(parent)!.rel, 'a local file has the name of a folder on the hub', local.get(parent)!.hash));
+      } else if (remote.has(parent)) {
+        // Hub file where the local side has a folder with files of its own.
+        const localDirRel = relOfLocalDir(input, parent, k);
+        if (localDirRel !== undefined) moves.set(parent, moveAside(input, parent, localDirRel, 'a local folder has the name of a file on the hub'));
+      }
+    }
+  }
+  // A hub file arriving where only an empty local folder stands is handled when downloading.
+  void localDirs;
+  return [...moves.values()];
+}
+
+function moveAside(input: PlanInput, key: string, fromRel: string, why: string, hash?: string): Step {
+  return { kind: 'move-aside', key, fromRel, toRel: conflictCopyName(fromRel, input.device, input.now), why, ...(hash ? { hash } : {}) };
+}
+
+/** The on-disk spelling of a local folder, found through a file inside it. */
+function relOfLocalDir(input: PlanInput, dirKey: string, childKey: string): string | undefined {
+  const child = input.local.get(childKey);
+  if (!child) return undefined;
+  const depth = dirKey.split('/').length;
+  return child.rel.split('/').slice(0, depth).join('/');
+}
+
+function skipCodeOf(code: string): SkipCode {
+  if (code === 'too_large' || code === 'quota' || code === 'bad_path' || code === 'conflict') return code;
+  return 'refused';
+}

@@ -1,0 +1,436 @@
+// One sync round: scan the folder, list the hub, plan (pure), guard, then execute with modest
+// concurrency. Deletes run before writes so renames and file<->folder changes free their names
+// first. A round never trusts memory from an earlier one: base + folder + listing is the truth.
+import { lstat, mkdir, readdir, rename, rmdir, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import pLimit from 'p-limit';
+import { fsyncDir, tempPathFor } from '../../shared/atomic-fs.ts';
+import { originalOfConflictCopy } from '../../shared/conflict-name.ts';
+import type { IgnoreMatcher } from '../../shared/ignore-rules.ts';
+import { pathKey } from '../../shared/paths.ts';
+import type { FileEntry } from '../../shared/protocol.ts';
+import { HubError, type HubClient } from './hub-client.ts';
+import { planRound, type Step } from './plan.ts';
+import { scanLocal, sameStat, type LocalFile, type ScanResult } from './scanner.ts';
+import type { ConflictRecord, StateStore, SyncState } from './state.ts';
+import type { Trash } from './trash.ts';
+import type { ActivityEntry, EngineErrorCode, EngineIssue } from './types.ts';
+
+/** How long a file the hub refused (413/507/400/409) waits before the same bytes are offered again. */
+export const REFUSED_RETRY_MS = 6 * 3_600_000;
+
+/** A failure that stops the round and needs the user or the network. */
+export class RoundError extends Error {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'RoundError';
+  }
+}
+
+export interface RoundContext {
+  folder: string;
+  device: string;
+  hub: HubClient;
+  store: StateStore;
+  state: SyncState;
+  trash: Trash;
+  ignore: IgnoreMatcher;
+  /** Temp folder on the folder's filesystem, or undefined to put temps beside their target. */
+  tmpDir?: string;
+  concurrency?: number;
+  caseInsensitive?: boolean;
+  guardThreshold?: number;
+  hashFile?: (abs: string) => Promise<string>;
+  activity?: (a: ActivityEntry) => void;
+  conflict?: (c: ConflictRecord) => void;
+  /** Told about every path the engine itself writes or removes, so the watcher can ignore it. */
+  ownWrite?: (rel: string) => void;
+  now?: () => Date;
+}
+
+export interface RoundResult {
+  uploaded: number;
+  downloaded: number;
+  deleted: number;
+  conflicts: number;
+  failed: number;
+  /** Steps that changed a replica or were attempted. */
+  work: number;
+  /** Something needs another round (412, a file changing under us, a move-aside). */
+  again: boolean;
+  /** Files that changed while being read. */
+  unstable: number;
+  issues: EngineIssue[];
+  cursor: string;
+}
+
+export async function runRound(ctx: RoundContext): Promise<RoundResult> {
+  const now = ctx.now ?? (() => new Date());
+  const { state } = ctx;
+  let scan = await scanLocal(ctx.folder, { ignore: ctx.ignore, cache: state.cache, ...(ctx.hashFile ? { hash: ctx.hashFile } : {}) });
+  const baseMap = new Map(Object.entries(state.base).filter(([k]) => !ctx.ignore.ignores(k)));
+  if (scan.root === 'missing') {
+    if (baseMap.size > 0) {
+      throw new RoundError(
+        'folder_missing',
+        `the local folder ${ctx.folder} is missing while the last sync had ${baseMap.size} files; nothing was deleted`,
+        'Reconnect or restore the folder (or point --folder at the right place), then sync again.',
+      );
+    }
+    await mkdir(ctx.folder, { recursive: true });
+    scan = await scanLocal(ctx.folder, { ignore: ctx.ignore, cache: state.cache });
+  }
+  for (const t of scan.temps) await unlink(join(ctx.folder, t)).catch(() => {});
+
+  const listing = await ctx.hub.list();
+  const remoteEntries = new Map<string, FileEntry>();
+  for (const f of listing.files) {
+    const key = pathKey(f.path);
+    if (!ctx.ignore.ignores(key)) remoteEntries.set(key, f);
+  }
+
+  const plan = planRound({
+    base: baseMap,
+    local: scan.files,
+    localDirs: scan.dirs,
+    remote: remoteEntries,
+    twins: scan.twins,
+    failures: state.failures,
+    device: ctx.device,
+    now: now(),
+    localRoot: scan.root,
+    ...(ctx.caseInsensitive !== undefined ? { caseInsensitive: ctx.caseInsensitive } : {}),
+    ...(ctx.guardThreshold !== undefined ? { guardThreshold: ctx.guardThreshold } : {}),
+  });
+  if (plan.guard.stop) {
+    throw new RoundError(
+      'mass_delete',
+      `sync stopped: ${plan.guard.reason}; nothing was deleted`,
+      'If the deletes are intended, remove the files on the other side too; otherwise restore the folder.',
+    );
+  }
+
+  const exec = new Executor(ctx, scan, remoteEntries, now);
+  const moves = plan.steps.filter((s) => s.kind === 'move-aside');
+  if (moves.length > 0) {
+    for (const m of moves) await exec.run(m);
+  } else {
+    const isDelete = (s: Step) => s.kind === 'delete-local' || s.kind === 'delete-remote';
+    await exec.runAll(plan.steps.filter(isDelete));
+    await exec.pruneEmptyDirs();
+    await exec.runAll(plan.steps.filter((s) => !isDelete(s)));
+  }
+
+  // Cache exactly what the folder holds now (scan + what this round wrote), then persist.
+  state.cache = { ...scan.cache, ...exec.cacheUpdates };
+  for (const rel of exec.cacheDrops) delete state.cache[rel];
+  for (const key of Object.keys(state.failures)) {
+    if (!scan.files.has(key)) delete state.failures[key];
+  }
+  await ctx.store.save(state);
+
+  const r = exec.result;
+  return {
+    ...r,
+    work: plan.work,
+    again: r.again || moves.length > 0 || scan.unstable.length > 0,
+    unstable: scan.unstable.length,
+    cursor: listing.cursor,
+  };
+}
+
+class Executor {
+  readonly result = { uploaded: 0, downloaded: 0, deleted: 0, conflicts: 0, failed: 0, again: false, issues: [] as EngineIssue[] };
+  readonly cacheUpdates: Record<string, { size: number; mtimeMs: number; ino: number; hash: string }> = {};
+  readonly cacheDrops = new Set<string>();
+  private readonly emptied = new Set<string>();
+  private fatal: Error | undefined;
+
+  constructor(
+    private readonly ctx: RoundContext,
+    private readonly scan: ScanResult,
+    private readonly remote: ReadonlyMap<string, FileEntry>,
+    private readonly now: () => Date,
+  ) {}
+
+  async runAll(steps: Step[]): Promise<void> {
+    const limit = pLimit(this.ctx.concurrency ?? 4);
+    await Promise.all(steps.map((s) => limit(() => (this.fatal ? undefined : this.run(s)))));
+    if (this.fatal) throw this.fatal;
+  }
+
+  async run(step: Step): Promise<void> {
+    try {
+      await this.runStep(step);
+    } catch (e) {
+      this.onError(step, e);
+    }
+  }
+
+  private abs(rel: string): string {
+    return join(this.ctx.folder, rel);
+  }
+
+  private activity(path: string, direction: ActivityEntry['direction'], outcome: ActivityEntry['outcome'], detail?: string) {
+    this.ctx.activity?.({ at: this.now().toISOString(), path, direction, outcome, ...(detail ? { detail } : {}) });
+  }
+
+  private async runStep(step: Step): Promise<void> {
+    const { state } = this.ctx;
+    switch (step.kind) {
+      case 'record-base':
+        state.base[step.key] = step.hash;
+        delete state.failures[step.key];
+        return;
+      case 'drop-base':
+        delete state.base[step.key];
+        return;
+      case 'skip':
+        this.result.issues.push({ code: issueCode(step.code), message: `${step.key}: ${step.message}`, path: step.key });
+        this.activity(step.key, 'up', 'skipped', step.message);
+        return;
+      case 'upload':
+        return this.upload(step.key, step.rel, step.hash, step.ifMatch);
+      case 'download':
+        return this.download(step.key, step.rel, step.expectLocal);
+      case 'replace-local':
+        return this.download(step.key, step.rel, step.expectLocal);
+      case 'delete-remote':
+        try {
+          await this.ctx.hub.remove(step.key, step.ifMatch);
+        } catch (e) {
+          if (!(e instanceof HubError && e.kind === 'not_found')) throw e;
+        }
+        delete state.base[step.key];
+        this.result.deleted++;
+        this.activity(step.key, 'remote-delete', 'ok');
+        return;
+      case 'delete-local': {
+        if (!(await this.unchanged(step.key, step.rel))) return;
+        this.ctx.ownWrite?.(step.rel);
+        await this.ctx.trash.moveIn(this.abs(step.rel), step.rel);
+        delete state.base[step.key];
+        this.cacheDrops.add(step.rel);
+        this.emptied.add(dirname(step.rel));
+        this.result.deleted++;
+        this.activity(step.key, 'local-delete', 'ok', 'kept in the client trash');
+        return;
+      }
+      case 'conflict':
+        return this.conflict(step);
+      case 'move-aside': {
+        this.ctx.ownWrite?.(step.fromRel);
+        this.ctx.ownWrite?.(step.toRel);
+        await rename(this.abs(step.fromRel), this.abs(step.toRel));
+        this.result.conflicts++;
+        const info = this.scan.files.get(step.key);
+        this.record({
+          path: step.key,
+          copyPath: pathKey(step.toRel),
+          device: this.ctx.device,
+          detectedAt: this.now().toISOString(),
+          mine: { size: info?.size ?? 0, modified: info ? new Date(info.mtimeMs).toISOString() : '', hash: step.hash ?? info?.hash ?? '' },
+          theirs: this.theirs(step.key),
+        });
+        this.activity(step.key, 'conflict', 'ok', `${step.why}: moved to ${step.toRel}`);
+        return;
+      }
+    }
+  }
+
+  private theirs(key: string) {
+    const r = this.remote.get(key);
+    return { size: r?.size ?? 0, modified: r?.modified ?? '', hash: r?.hash ?? '' };
+  }
+
+  private record(c: ConflictRecord): void {
+    const list = this.ctx.state.conflicts.filter((x) => x.copyPath !== c.copyPath);
+    list.push(c);
+    this.ctx.state.conflicts = list;
+    this.ctx.conflict?.(c);
+  }
+
+  /** The local file is still what the scan saw (else a later round decides again). */
+  private async unchanged(key: string | undefined, rel: string): Promise<boolean> {
+    const seen: LocalFile | undefined = key === undefined ? undefined : this.scan.files.get(key);
+    const now = await lstat(this.abs(rel)).catch(() => undefined);
+    if (!seen) {
+      // An empty folder of that name is no content; the download decides what to do with it.
+      if (!now || now.isDirectory()) return true;
+      this.result.again = true;
+      return false;
+    }
+    if (!now || !sameStat(seen, now)) {
+      this.result.again = true;
+      return false;
+    }
+    return true;
+  }
+
+  private async upload(key: string, rel: string, hash: string, ifMatch: string | undefined): Promise<void> {
+    const res = await this.ctx.hub.upload(key, this.abs(rel), hash, ifMatch ? { ifMatch } : { ifNoneMatch: true });
+    if (res.hash === hash) this.ctx.state.base[key] = hash;
+    delete this.ctx.state.failures[key];
+    this.result.uploaded++;
+    this.activity(key, 'up', 'ok');
+  }
+
+  private async download(key: string, rel: string, expectLocal: string | undefined): Promise<void> {
+    const target = this.abs(rel);
+    if (!(await this.unchanged(expectLocal === undefined ? undefined : key, rel))) return;
+    const parent = dirname(target);
+    await mkdir(parent, { recursive: true });
+    const tmp = tempPathFor(target, this.ctx.tmpDir);
+    if (this.ctx.tmpDir) await mkdir(this.ctx.tmpDir, { recursive: true });
+    const got = await this.ctx.hub.download(key, tmp);
+    try {
+      // Re-check right before replacing: a local edit during the transfer wins this round.
+      if (!(await this.unchanged(expectLocal === undefined ? undefined : key, rel))) return;
+      const existing = await lstat(target).catch(() => undefined);
+      if (existing?.isDirectory()) {
+        // An empty folder may give way to the hub's file; a folder with files is a clash for the planner.
+        if ((await readdir(target)).length > 0) {
+          this.result.again = true;
+          return;
+        }
+        await rmdir(target);
+      } else if (existing) {
+        await this.ctx.trash.keepCopy(target, rel);
+      }
+      this.ctx.ownWrite?.(rel);
+      await rename(tmp, target);
+      await fsyncDir(parent);
+    } finally {
+      await unlink(tmp).catch(() => {});
+    }
+    const st = await lstat(target);
+    this.cacheUpdates[rel] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash: got.hash };
+    this.ctx.state.base[key] = got.hash;
+    this.result.downloaded++;
+    this.activity(key, 'down', 'ok');
+    const original = originalOfConflictCopy(key);
+    if (original && expectLocal === undefined && !this.ctx.state.conflicts.some((c) => c.copyPath === key)) {
+      // Another device made this conflict copy: list it here too, so it can be settled from any device.
+      this.record({
+        path: original,
+        copyPath: key,
+        device: /\(conflict (.*) \d{4}-\d{2}-\d{2} \d{6}\)/.exec(key)?.[1] ?? '',
+        detectedAt: this.now().toISOString(),
+        mine: { size: got.size, modified: new Date(st.mtimeMs).toISOString(), hash: got.hash },
+        theirs: this.theirs(original),
+      });
+    }
+  }
+
+  private async conflict(step: Extract<Step, { kind: 'conflict' }>): Promise<void> {
+    if (!(await this.unchanged(step.key, step.rel))) return;
+    const info = this.scan.files.get(step.key)!;
+    const copyRel = join(dirname(step.rel), step.copyKey.slice(step.copyKey.lastIndexOf('/') + 1)).replace(/^\.\//, '');
+    this.record({
+      path: step.key,
+      copyPath: step.copyKey,
+      device: this.ctx.device,
+      detectedAt: this.now().toISOString(),
+      mine: { size: info.size, modified: new Date(info.mtimeMs).toISOString(), hash: step.local },
+      theirs: this.theirs(step.key),
+    });
+    // Persist the record before touching files, so a crash cannot leave an unexplained copy.
+    await this.ctx.store.save(this.ctx.state);
+    this.ctx.ownWrite?.(step.rel);
+    this.ctx.ownWrite?.(copyRel);
+    await rename(this.abs(step.rel), this.abs(copyRel));
+    this.result.conflicts++;
+    this.activity(step.key, 'conflict', 'ok', `your version is kept as ${copyRel}`);
+    this.cacheDrops.add(step.rel);
+    const st = await lstat(this.abs(copyRel));
+    this.cacheUpdates[copyRel] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash: step.local };
+    await this.download(step.key, step.rel, undefined);
+    await this.upload(step.copyKey, copyRel, step.local, undefined);
+  }
+
+  async pruneEmptyDirs(): Promise<void> {
+    // Folders emptied by local deletes go too (they were the other side's deleted folders).
+    const dirs = [...this.emptied].filter((d) => d !== '.' && d !== '').sort((a, b) => b.length - a.length);
+    const seen = new Set<string>();
+    for (let d of dirs) {
+      while (d && d !== '.' && !seen.has(d)) {
+        seen.add(d);
+        try {
+          await rmdir(this.abs(d));
+          this.ctx.ownWrite?.(d);
+        } catch {
+          break;
+        }
+        d = dirname(d);
+      }
+    }
+  }
+
+  private onError(step: Step, e: unknown): void {
+    const key = 'key' in step ? step.key : '';
+    if (!(e instanceof HubError)) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR') {
+        // The folder changed under us; the next round sees the new truth.
+        this.result.again = true;
+        return;
+      }
+      if ((e as Error).name === 'AbortError') {
+        this.fatal ??= e as Error;
+        return;
+      }
+      this.result.failed++;
+      this.result.issues.push({ code: 'internal', message: `${key}: ${(e as Error).message}`, path: key });
+      return;
+    }
+    const up = step.kind === 'upload' || step.kind === 'conflict';
+    switch (e.kind) {
+      case 'precondition':
+      case 'hash_mismatch':
+        // The hub or the file moved since we looked: decide again next round.
+        this.result.again = true;
+        return;
+      case 'too_large':
+      case 'quota':
+      case 'bad_path':
+      case 'conflict': {
+        this.result.failed++;
+        const hash = step.kind === 'upload' ? step.hash : step.kind === 'conflict' ? step.local : undefined;
+        const failKey = step.kind === 'conflict' ? step.copyKey : key;
+        if (up) {
+          this.ctx.state.failures[failKey] = {
+            code: e.kind,
+            message: e.message,
+            ...(hash ? { hash } : {}),
+            at: this.now().toISOString(),
+            retryAt: this.now().getTime() + REFUSED_RETRY_MS,
+          };
+        }
+        this.result.issues.push({ code: issueCode(e.kind), message: `${failKey}: not synced: ${e.message}`, path: failKey });
+        this.activity(failKey, up ? 'up' : 'down', 'failed', e.message);
+        return;
+      }
+      case 'not_found':
+        this.result.again = true;
+        return;
+      case 'auth':
+      case 'forbidden':
+        this.fatal ??= new RoundError('auth', `the hub refused the API key (${e.status}): ${e.message}`, 'Check the key (youlab-sync login) or ask for a new one.');
+        return;
+      default:
+        this.result.failed++;
+        if (e.kind === 'network' || e.kind === 'server' || e.kind === 'rate_limited') this.fatal ??= e;
+        else this.result.issues.push({ code: 'internal', message: `${key}: ${e.message}`, path: key });
+    }
+  }
+}
+
+function issueCode(code: string): EngineErrorCode {
+  if (code === 'too_large' || code === 'quota' || code === 'bad_path') return code;
+  if (code === 'conflict' || code === 'case_clash') return 'clash';
+  return 'internal';
+}

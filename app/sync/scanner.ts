@@ -1,0 +1,150 @@
+// Local scanner: walks the folder with lstat (symlinks are never followed), skips ignored paths,
+// and hashes only what the cache cannot vouch for (keyed by size/mtimeMs/inode), so a no-change
+// round hashes nothing. A file that changes while it is hashed is skipped this round (SYNC-SPEC
+// invariant 8) and picked up by a later one.
+import { lstat, readdir } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { join } from 'node:path';
+import { hashFile } from '../../shared/hash.ts';
+import type { IgnoreMatcher } from '../../shared/ignore-rules.ts';
+import { pathKey } from '../../shared/paths.ts';
+import type { CacheEntry } from './state.ts';
+
+/** Our own temp files (downloads in flight, atomic writes): never synced. */
+export const TEMP_SUFFIX = '.youlab-tmp';
+
+export interface LocalFile {
+  /** NFC key under which paths are compared. */
+  key: string;
+  /** Relative path as the OS spelled it on disk. */
+  rel: string;
+  hash: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+export interface ScanResult {
+  root: 'ok' | 'missing' | 'empty';
+  files: Map<string, LocalFile>;
+  /** NFC keys of folders (for file/folder clashes). */
+  dirs: Set<string>;
+  /** The cache to keep: exactly the files seen this scan. */
+  cache: Record<string, CacheEntry>;
+  /** Files that changed while being read: retried next round. */
+  unstable: string[];
+  /** A second on-disk spelling (NFC vs NFD) of a key already taken. */
+  twins: LocalFile[];
+  /** Leftover temp files of an interrupted transfer. */
+  temps: string[];
+  /** How many files were hashed (0 on a no-change scan). */
+  hashed: number;
+}
+
+export interface ScanOptions {
+  ignore: IgnoreMatcher;
+  cache: Readonly<Record<string, CacheEntry>>;
+  /** Injected for tests that count hash calls. */
+  hash?: (absPath: string) => Promise<string>;
+}
+
+export async function scanLocal(root: string, opts: ScanOptions): Promise<ScanResult> {
+  const hash = opts.hash ?? hashFile;
+  const result: ScanResult = {
+    root: 'ok',
+    files: new Map(),
+    dirs: new Set(),
+    cache: {},
+    unstable: [],
+    twins: [],
+    temps: [],
+    hashed: 0,
+  };
+  let rootStat: Stats;
+  try {
+    rootStat = await lstat(root);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...result, root: 'missing' };
+    throw e;
+  }
+  if (!rootStat.isDirectory()) return { ...result, root: 'missing' };
+
+  const walk = async (relDir: string): Promise<void> => {
+    let names: string[];
+    try {
+      names = await readdir(relDir ? join(root, relDir) : root);
+    } catch (e) {
+      // A folder removed while walking is simply gone this round.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    names.sort();
+    for (const name of names) {
+      const rel = relDir ? `${relDir}/${name}` : name;
+      const abs = join(root, rel);
+      let st: Stats;
+      try {
+        st = await lstat(abs);
+      } catch {
+        continue;
+      }
+      if (st.isSymbolicLink()) continue;
+      if (name.endsWith(TEMP_SUFFIX)) {
+        if (st.isFile()) result.temps.push(rel);
+        continue;
+      }
+      if (st.isDirectory()) {
+        if (opts.ignore.ignores(rel, true)) continue;
+        result.dirs.add(pathKey(rel));
+        await walk(rel);
+        continue;
+      }
+      if (!st.isFile() || opts.ignore.ignores(rel)) continue;
+      const file = await hashStable(abs, rel, st, opts.cache[rel], hash, result);
+      if (!file) continue;
+      const prior = result.files.get(file.key);
+      if (!prior) result.files.set(file.key, file);
+      else if (prior.rel !== prior.key && file.rel === file.key) {
+        // The NFC spelling keeps the key; the other spelling is the twin to move aside.
+        result.files.set(file.key, file);
+        result.twins.push(prior);
+      } else result.twins.push(file);
+      result.cache[rel] = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino, hash: file.hash };
+    }
+  };
+  await walk('');
+  if (result.files.size === 0 && result.unstable.length === 0 && result.twins.length === 0) result.root = 'empty';
+  return result;
+}
+
+async function hashStable(
+  abs: string,
+  rel: string,
+  st: Stats,
+  cached: CacheEntry | undefined,
+  hash: (p: string) => Promise<string>,
+  result: ScanResult,
+): Promise<LocalFile | undefined> {
+  const base = { key: pathKey(rel), rel, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+  if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ino === st.ino) {
+    return { ...base, hash: cached.hash };
+  }
+  let h: string;
+  try {
+    h = await hash(abs);
+    result.hashed++;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  const after = await lstat(abs).catch(() => undefined);
+  if (!after || !sameStat(st, after)) {
+    result.unstable.push(rel);
+    return undefined;
+  }
+  return { ...base, hash: h };
+}
+
+export function sameStat(a: Pick<Stats, 'size' | 'mtimeMs' | 'ino'>, b: Pick<Stats, 'size' | 'mtimeMs' | 'ino'>): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}

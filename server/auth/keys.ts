@@ -1,0 +1,152 @@
+// API keys: `ylk_<id>_<secret>`. Only sha256(key) is stored; lookups go by id and the hash is
+// compared in constant time. The CLI writes the file atomically; a running hub notices the
+// change within ~250 ms (it re-stats the file at most that often), so revocations bite fast.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { writeJsonAtomic } from '../../shared/atomic-fs.ts';
+import { UserIdSchema } from '../../shared/protocol.ts';
+
+const KeyRecordSchema = z.object({
+  id: z.string(),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  label: z.string().default(''),
+  user_id: z.string().nullable(),
+  service: z.boolean(),
+  created: z.string(),
+  revoked: z.string().nullable().default(null),
+});
+export type KeyRecord = z.infer<typeof KeyRecordSchema>;
+const KeyFileSchema = z.object({ version: z.literal(1), keys: z.array(KeyRecordSchema) });
+
+/** What a verified key stands for. */
+export interface Principal {
+  keyId: string;
+  userId: string | null;
+  service: boolean;
+}
+
+const KEY_RE = /^ylk_([0-9a-f]{16})_([A-Za-z0-9_-]{20,128})$/;
+const RELOAD_CHECK_MS = 250;
+
+export function keysFilePath(dataDir: string): string {
+  return join(dataDir, '.youlab-hub', 'keys.json');
+}
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** Constant-time comparison of two hex digests of equal length. */
+export function digestsEqual(aHex: string, bHex: string): boolean {
+  const a = Buffer.from(aHex, 'hex');
+  const b = Buffer.from(bHex, 'hex');
+  if (a.length !== b.length || a.length === 0) return false;
+  return timingSafeEqual(a, b);
+}
+
+export class KeyStore {
+  private records: KeyRecord[] = [];
+  private fileSig = '';
+  private lastCheck = 0;
+
+  constructor(readonly file: string) {
+    this.reload(true);
+  }
+
+  static forDataDir(dataDir: string): KeyStore {
+    return new KeyStore(keysFilePath(dataDir));
+  }
+
+  list(): KeyRecord[] {
+    this.reload(true);
+    return this.records.map((r) => ({ ...r }));
+  }
+
+  async create(opts: { userId?: string; service?: boolean; label?: string }): Promise<{ key: string; record: KeyRecord }> {
+    if (!opts.service) {
+      const uid = UserIdSchema.safeParse(opts.userId);
+      if (!uid.success) throw new Error('a valid --user id is required (letters, digits, . _ @ -)');
+    }
+    this.reload(true);
+    const id = randomBytes(8).toString('hex');
+    const key = `ylk_${id}_${randomBytes(32).toString('base64url')}`;
+    const record: KeyRecord = {
+      id,
+      hash: hashKey(key),
+      label: opts.label ?? '',
+      user_id: opts.service ? null : opts.userId!,
+      service: Boolean(opts.service),
+      created: new Date().toISOString(),
+      revoked: null,
+    };
+    await this.save([...this.records, record]);
+    return { key, record };
+  }
+
+  /** Returns false when no such key id exists. */
+  async revoke(keyId: string): Promise<boolean> {
+    this.reload(true);
+    const rec = this.records.find((r) => r.id === keyId);
+    if (!rec) return false;
+    if (!rec.revoked) {
+      await this.save(this.records.map((r) => (r.id === keyId ? { ...r, revoked: new Date().toISOString() } : r)));
+    }
+    return true;
+  }
+
+  /** The principal for a presented key, or undefined for unknown, malformed or revoked keys. */
+  verify(key: string | undefined): Principal | undefined {
+    if (!key) return undefined;
+    this.reload(false);
+    const m = KEY_RE.exec(key);
+    const presented = hashKey(key);
+    const rec = m ? this.records.find((r) => r.id === m[1]) : undefined;
+    // Compare even when the id is unknown so timing does not reveal which ids exist.
+    const ok = digestsEqual(presented, rec?.hash ?? '0'.repeat(64));
+    if (!rec || !ok || rec.revoked) return undefined;
+    return { keyId: rec.id, userId: rec.user_id, service: rec.service };
+  }
+
+  private async save(records: KeyRecord[]): Promise<void> {
+    await writeJsonAtomic(this.file, { version: 1, keys: records });
+    // Hashes only, but still nobody else's business.
+    await chmod(this.file, 0o600).catch(() => {});
+    this.records = records;
+    this.fileSig = this.signature();
+  }
+
+  private signature(): string {
+    try {
+      const st = statSync(this.file);
+      return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return 'absent';
+    }
+  }
+
+  private reload(force: boolean): void {
+    const now = Date.now();
+    if (!force && now - this.lastCheck < RELOAD_CHECK_MS) return;
+    this.lastCheck = now;
+    const sig = this.signature();
+    if (sig === this.fileSig) return;
+    if (sig === 'absent') {
+      this.records = [];
+      this.fileSig = sig;
+      return;
+    }
+    try {
+      const parsed = KeyFileSchema.parse(JSON.parse(readFileSync(this.file, 'utf8')));
+      this.records = parsed.keys;
+      this.fileSig = sig;
+    } catch (e) {
+      // A corrupt file refuses every key rather than guessing; keep retrying on the next check.
+      this.records = [];
+      this.fileSig = '';
+      if (force) throw new Error(`cannot read keys file ${this.file}: ${(e as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+// Every hub setting in one table: its env var, its flag and its default. The README lists
+// this table; `loadConfig` turns env + argv into a validated Config.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+export const CONFIG_TABLE = {
+  port: { env: 'PORT', flag: '--port', default: 8100, doc: 'TCP port; 0 picks a free one' },
+  host: { env: 'HOST', flag: '--host', default: '127.0.0.1', doc: 'interface to listen on' },
+  dataDir: {
+    env: 'RALPH_USER_DATA_DIR',
+    flag: '--data-dir',
+    default: './.youlab/hub',
+    doc: 'workspaces live at <data-dir>/<user_id>/workspace; keys in <data-dir>/.youlab-hub/',
+  },
+  maxFileBytes: { env: 'RALPH_MAX_FILE_BYTES', flag: undefined, default: 10 * MiB, doc: 'largest file (413 above)' },
+  maxWorkspaceBytes: {
+    env: 'RALPH_MAX_WORKSPACE_BYTES',
+    flag: undefined,
+    default: 100 * MiB,
+    doc: 'quota per workspace (507 above)',
+  },
+  rateLimitSyncPerMin: {
+    env: 'RALPH_RATE_LIMIT_SYNC_PER_MIN',
+    flag: undefined,
+    default: 60,
+    doc: 'sync triggers per user per minute',
+  },
+  rateLimitTransferPerMin: {
+    env: 'RALPH_RATE_LIMIT_TRANSFER_PER_MIN',
+    flag: undefined,
+    default: 1200,
+    doc: 'file-transfer requests (list, get, put, delete, changes, versions) per user per minute',
+  },
+  versionRetentionDays: {
+    env: 'RALPH_VERSION_RETENTION_DAYS',
+    flag: undefined,
+    default: 30,
+    doc: 'days a replaced or deleted version is kept',
+  },
+  logLevel: { env: 'LOG_LEVEL', flag: undefined, default: 'info', doc: 'fatal, error, warn, info, debug, trace or silent' },
+  redisUrl: {
+    env: 'REDIS_URL',
+    flag: undefined,
+    default: '',
+    doc: 'redis://[user:pass@]host:port/db; set it to run several hub instances (shared rate limits, change feed, locks); empty: one process',
+  },
+  redisPrefix: {
+    env: 'RALPH_REDIS_PREFIX',
+    flag: undefined,
+    default: 'youlab:',
+    doc: 'prefix of every Redis key and channel the hub uses (several deployments can share one Redis)',
+  },
+  lockTtlMs: {
+    env: 'RALPH_LOCK_TTL_MS',
+    flag: undefined,
+    default: 30_000,
+    doc: 'lifetime of a Redis lock whose holder died; held locks are renewed every ttl/3',
+  },
+  metrics: {
+    env: 'RALPH_METRICS',
+    flag: undefined,
+    default: false,
+    doc: 'true: serve Prometheus metrics at GET /metrics (service key required)',
+  },
+} as const;
+
+const ConfigSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  dataDir: z.string().min(1),
+  maxFileBytes: z.coerce.number().int().positive(),
+  maxWorkspaceBytes: z.coerce.number().int().positive(),
+  rateLimitSyncPerMin: z.coerce.number().int().positive(),
+  rateLimitTransferPerMin: z.coerce.number().int().positive(),
+  versionRetentionDays: z.coerce.number().nonnegative(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  redisUrl: z.union([z.literal(''), z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')]),
+  redisPrefix: z.string().max(64),
+  lockTtlMs: z.coerce.number().int().min(1000),
+  metrics: z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1'),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+type Key = keyof typeof CONFIG_TABLE;
+
+export class ConfigError extends Error {}
+
+/** Flags win over env, env over defaults. Unknown flags are refused so typos do not go unnoticed. */
+export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(CONFIG_TABLE) as [Key, (typeof CONFIG_TABLE)[Key]][]) {
+    const fromEnv = env[spec.env];
+    raw[key] = fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default;
+  }
+  const flags = new Map<string, Key>();
+  for (const [key, spec] of Object.entries(CONFIG_TABLE) as [Key, (typeof CONFIG_TABLE)[Key]][]) {
+    if (spec.flag) flags.set(spec.flag, key);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const key = flags.get(name);
+    if (!key) throw new ConfigError(`unknown option ${name}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`${name} needs a value`);
+    raw[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue?.path[0] as Key | undefined;
+    const where = key ? `${CONFIG_TABLE[key].flag ?? CONFIG_TABLE[key].env}` : 'config';
+    throw new ConfigError(`invalid ${where}: ${issue?.message ?? 'bad value'}`);
+  }
+  return { ...parsed.data, dataDir: resolve(parsed.data.dataDir) };
+}

@@ -1,0 +1,430 @@
+// Open WebUI HTTP client on `got`: the knowledge-base and file endpoints the hub's KB sync uses,
+// parsed tolerantly across releases 0.6.x to 0.12.x (see OPENWEBUI-API.md for the traps).
+import got, { HTTPError, RequestError, type Got, type OptionsInit } from 'got';
+import mime from 'mime-types';
+import { z } from 'zod';
+import {
+  DirectoryListingSchema,
+  DirectorySchema,
+  KnowledgeSchema,
+  OwuiFileSchema,
+  OwuiUserSchema,
+  ProcessStatusSchema,
+  VersionSchema,
+  pageOf,
+  type Directory,
+  type Knowledge,
+  type OwuiFile,
+  type OwuiUser,
+} from './schemas.ts';
+
+export interface OpenWebUIClientOptions {
+  url: string;
+  apiKey: string;
+  /** Per-request timeout (ms); uploads get four times this. */
+  timeoutMs?: number;
+  /** Retries on 5xx and network errors for idempotent calls. */
+  retries?: number;
+  /** Cap of the exponential retry backoff (ms). */
+  retryBackoffLimitMs?: number;
+}
+
+/** Why a call failed, in the terms the KB sync records per file. */
+export type FailureKind =
+  | 'duplicate_content'
+  | 'unsupported_type'
+  | 'too_large'
+  | 'not_processed'
+  | 'processing_failed'
+  | 'not_found'
+  | 'unauthorized'
+  | 'unavailable'
+  | 'error';
+
+export class OpenWebUIError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'OpenWebUIError';
+  }
+}
+
+export interface AccessGrant {
+  principal_type: 'user' | 'group';
+  principal_id: string;
+  permission: 'read' | 'write';
+}
+
+export interface ProcessResult {
+  status: 'pending' | 'completed' | 'failed';
+  error?: string;
+}
+
+/** Marker in upload metadata that says the hub created this file. */
+export const HUB_MARKER = 'youlab-hub';
+
+/** Content types Open WebUI's loaders handle well; `.ts` must not go out as `video/mp2t`. */
+export function contentTypeFor(filename: string): string {
+  const lower = filename.toLowerCase();
+  const ext = lower.slice(lower.lastIndexOf('.') + 1);
+  const textual = new Set(['ts', 'tsx', 'mts', 'cts', 'js', 'jsx', 'mjs', 'cjs', 'py', 'rb', 'go', 'rs', 'java', 'c', 'h', 'cpp', 'hpp', 'cs', 'sh', 'toml', 'ini', 'cfg', 'conf', 'log', 'sql', 'tex', 'rst', 'org', 'adoc']);
+  if (lower.lastIndexOf('.') >= 0 && textual.has(ext)) return 'text/plain';
+  const guessed = mime.lookup(filename);
+  if (!guessed || guessed.startsWith('video/') || guessed.startsWith('audio/')) return 'text/plain';
+  return guessed;
+}
+
+/** Turn an error detail from Open WebUI into a failure kind. */
+export function classifyDetail(status: number | undefined, detail: string): FailureKind {
+  const d = detail.toLowerCase();
+  if (d.includes('duplicate content')) return 'duplicate_content';
+  if (status === 413 || d.includes('too large') || d.includes('exceeds')) return 'too_large';
+  if (d.includes('not allowed') || d.includes('not supported')) return 'unsupported_type';
+  if (d.includes('not processed') || d.includes('extracted content is not available')) return 'not_processed';
+  if (d.includes('content provided is empty')) return 'processing_failed';
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 404) return 'not_found';
+  if (status !== undefined && status >= 500) return 'unavailable';
+  return 'error';
+}
+
+export class OpenWebUIClient {
+  private readonly http: Got;
+  private versionCache: string | undefined;
+
+  constructor(private readonly opts: OpenWebUIClientOptions) {
+    const timeout = opts.timeoutMs ?? 30_000;
+    this.http = got.extend({
+      prefixUrl: opts.url.replace(/\/+$/, ''),
+      headers: { authorization: `Bearer ${opts.apiKey}`, accept: 'application/json' },
+      timeout: { request: timeout },
+      retry: {
+        limit: opts.retries ?? 3,
+        // Only the calls below that are safe to repeat keep this; uploads and creates opt out.
+        methods: ['GET', 'POST', 'DELETE'],
+        statusCodes: [408, 429, 500, 502, 503, 504, 521, 522, 524],
+        backoffLimit: opts.retryBackoffLimitMs ?? 4_000,
+      },
+      responseType: 'text',
+    });
+  }
+
+  get baseUrl(): string {
+    return this.opts.url;
+  }
+
+  private async call<T extends z.ZodType>(schema: T, path: string, options: OptionsInit = {}): Promise<z.infer<T>> {
+    let body: string;
+    try {
+      const res = await this.http(path, options as never);
+      body = (res as unknown as { body: string }).body;
+    } catch (e) {
+      throw toOpenWebUIError(e, path);
+    }
+    let json: unknown;
+    try {
+      json = body === '' ? null : JSON.parse(body);
+    } catch {
+      throw new OpenWebUIError('error', `${path}: answer is not JSON`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new OpenWebUIError('error', `${path}: unexpected answer shape: ${parsed.error.issues[0]?.message ?? ''}`);
+    }
+    return parsed.data;
+  }
+
+  async version(): Promise<string> {
+    if (!this.versionCache) {
+      // /api/version sits outside /api/v1 and needs no auth in any release.
+      const v = await this.call(VersionSchema, 'api/version');
+      this.versionCache = v.version;
+    }
+    return this.versionCache;
+  }
+
+  /** One quick look, no retries (for status pages): the version, or undefined when unreachable. */
+  async probeVersion(timeoutMs = 3_000): Promise<string | undefined> {
+    try {
+      const v = await this.call(VersionSchema, 'api/version', { retry: { limit: 0 }, timeout: { request: timeoutMs } });
+      this.versionCache = v.version;
+      return v.version;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** 0.8.0 replaced `access_control` with `access_grants`. */
+  async usesAccessGrants(): Promise<boolean> {
+    return versionAtLeast(await this.version(), '0.8.0');
+  }
+
+  /** The caller. 0.12 answers 403 "A human session is required." to API keys here. */
+  async me(): Promise<OwuiUser> {
+    return this.call(OwuiUserSchema, 'api/v1/auths/');
+  }
+
+  /** Find a user by email (admin key). */
+  async findUserByEmail(email: string): Promise<OwuiUser | undefined> {
+    const schema = pageOf(OwuiUserSchema).or(
+      z.looseObject({ users: OwuiUserSchema.array() }).transform((p) => ({
+        items: p.users,
+        total: p.users.length,
+        paged: true,
+      })),
+    );
+    const res = await this.call(schema, 'api/v1/users/search', { searchParams: { query: email } });
+    return res.items.find((u) => u.email?.toLowerCase() === email.toLowerCase());
+  }
+
+  // ---- knowledge ----
+
+  async listKnowledge(): Promise<Knowledge[]> {
+    const out: Knowledge[] = [];
+    for (let page = 1; page < 1000; page++) {
+      const res = await this.call(pageOf(KnowledgeSchema), 'api/v1/knowledge/', { searchParams: { page } });
+      out.push(...res.items);
+      if (!res.paged || res.items.length === 0 || out.length >= res.total) break;
+    }
+    return out;
+  }
+
+  /** The oldest KB called `name` that `accept` agrees to. */
+  async findKnowledgeByName(name: string, accept: (kb: Knowledge) => Promise<boolean> = async () => true): Promise<Knowledge | undefined> {
+    // Several with one name (e.g. a create retried): the oldest is the one files went into.
+    const named = (await this.listKnowledge()).filter((k) => k.name === name).sort((a, b) => num(a.created_at) - num(b.created_at));
+    for (const kb of named) if (await accept(kb)) return kb;
+    return undefined;
+  }
+
+  /** A user record (admin key); undefined when there is no such user. */
+  async getUser(id: string): Promise<OwuiUser | undefined> {
+    try {
+      return await this.call(OwuiUserSchema, `api/v1/users/${encodeURIComponent(id)}`);
+    } catch (e) {
+      if (e instanceof OpenWebUIError && (e.kind === 'not_found' || e.status === 400)) return undefined;
+      throw e;
+    }
+  }
+
+  /** undefined when the KB does not exist (any more). */
+  async getKnowledge(id: string): Promise<Knowledge | undefined> {
+    try {
+      return await this.call(KnowledgeSchema, `api/v1/knowledge/${encodeURIComponent(id)}`, { retry: { limit: 1 } });
+    } catch (e) {
+      // Missing KBs answer 404 (or 400/401 "not found" in some releases).
+      if (e instanceof OpenWebUIError && (e.kind === 'not_found' || /not found/i.test(e.message))) return undefined;
+      throw e;
+    }
+  }
+
+  async createKnowledge(name: string, description: string, grantUserId?: string): Promise<Knowledge> {
+    const body: Record<string, unknown> = { name, description };
+    if (await this.usesAccessGrants()) {
+      body.access_grants = grantUserId
+        ? (['read', 'write'] as const).map((permission) => ({
+            principal_type: 'user',
+            principal_id: grantUserId,
+            permission,
+          }))
+        : [];
+    } else {
+      // Up to 0.7: null would mean "everyone can read".
+      body.access_control = grantUserId
+        ? { read: { user_ids: [grantUserId], group_ids: [] }, write: { user_ids: [grantUserId], group_ids: [] } }
+        : {};
+    }
+    return this.call(KnowledgeSchema, 'api/v1/knowledge/create', { method: 'POST', json: body, retry: { limit: 0 } });
+  }
+
+  async deleteKnowledge(id: string): Promise<void> {
+    await this.call(anyJson, `api/v1/knowledge/${encodeURIComponent(id)}/delete`, { method: 'DELETE' });
+  }
+
+  /** Every file of a KB, oldest first (paged by the immutable created_at). */
+  async listKnowledgeFiles(knowledgeId: string): Promise<OwuiFile[]> {
+    const byId = new Map<string, OwuiFile>();
+    let pagedApi = true;
+    for (let page = 1; page < 10_000 && pagedApi; page++) {
+      let res: { items: OwuiFile[]; total: number; paged: boolean };
+      try {
+        res = await this.call(pageOf(OwuiFileSchema), `api/v1/knowledge/${encodeURIComponent(knowledgeId)}/files`, {
+          searchParams: { page, order_by: 'created_at', direction: 'asc' },
+        });
+      } catch (e) {
+        // Before 0.6.42 there is no /files: the KB record inlines them.
+        if (e instanceof OpenWebUIError && (e.status === 404 || e.status === 405) && page === 1) {
+          const kb = await this.getKnowledge(knowledgeId);
+          if (!kb) throw e;
+          return kb.files ?? [];
+        }
+        throw e;
+      }
+      for (const f of res.items) byId.set(f.id, f);
+      if (!res.paged || res.items.length === 0 || byId.size >= res.total) pagedApi = false;
+    }
+    return [...byId.values()];
+  }
+
+  async addFileToKnowledge(knowledgeId: string, fileId: string, directoryId?: string): Promise<void> {
+    // Not retried on 5xx: a failed add already marked the file failed; the round decides again.
+    await this.call(anyJson, `api/v1/knowledge/${encodeURIComponent(knowledgeId)}/file/add`, {
+      method: 'POST',
+      json: directoryId ? { file_id: fileId, directory_id: directoryId } : { file_id: fileId },
+      retry: { limit: 0 },
+    });
+  }
+
+  /** KB folders exist since 0.9.6. */
+  async supportsDirectories(): Promise<boolean> {
+    return versionAtLeast(await this.version(), '0.9.6');
+  }
+
+  /** The folders directly under `parentId` (null: the KB's root). */
+  async listDirectories(knowledgeId: string, parentId: string | null): Promise<Directory[]> {
+    const res = await this.call(DirectoryListingSchema, `api/v1/knowledge/${encodeURIComponent(knowledgeId)}/files`, {
+      searchParams: { page: 1, directory_id: parentId ?? '' },
+    });
+    return res.directories ?? [];
+  }
+
+  async createDirectory(knowledgeId: string, name: string, parentId: string | null): Promise<Directory> {
+    return this.call(DirectorySchema, `api/v1/knowledge/${encodeURIComponent(knowledgeId)}/dirs/create`, {
+      method: 'POST',
+      json: { name, parent_id: parentId },
+      retry: { limit: 0 },
+    });
+  }
+
+  async removeFileFromKnowledge(knowledgeId: string, fileId: string): Promise<void> {
+    await this.call(anyJson, `api/v1/knowledge/${encodeURIComponent(knowledgeId)}/file/remove`, {
+      method: 'POST',
+      json: { file_id: fileId },
+    });
+  }
+
+  // ---- files ----
+
+  async uploadFile(
+    bytes: Uint8Array,
+    filename: string,
+    metadata: Record<string, unknown>,
+  ): Promise<OwuiFile> {
+    const form = new FormData();
+    const base = filename.slice(filename.lastIndexOf('/') + 1);
+    form.append('file', new Blob([new Uint8Array(bytes)], { type: contentTypeFor(base) }), base);
+    form.append('metadata', JSON.stringify(metadata));
+    return this.call(OwuiFileSchema, 'api/v1/files/', {
+      method: 'POST',
+      body: form,
+      // Re-sending an upload could create a second file: the next round decides instead.
+      retry: { limit: 0 },
+      timeout: { request: (this.opts.timeoutMs ?? 30_000) * 4 },
+    });
+  }
+
+  async getFile(id: string): Promise<OwuiFile | undefined> {
+    try {
+      return await this.call(OwuiFileSchema, `api/v1/files/${encodeURIComponent(id)}`);
+    } catch (e) {
+      if (e instanceof OpenWebUIError && e.kind === 'not_found') return undefined;
+      throw e;
+    }
+  }
+
+  async processStatus(id: string): Promise<ProcessResult> {
+    let status: string;
+    let error: string | undefined;
+    try {
+      const res = await this.call(ProcessStatusSchema, `api/v1/files/${encodeURIComponent(id)}/process/status`);
+      status = res.status;
+      error = res.error ?? undefined;
+    } catch (e) {
+      // Before 0.6.23 there is no status endpoint: read data.status from the record.
+      if (!(e instanceof OpenWebUIError) || (e.status !== 404 && e.status !== 405)) throw e;
+      const f = await this.getFile(id);
+      if (!f) throw new OpenWebUIError('not_found', `file ${id} is gone`, 404);
+      status = f.data?.status ?? 'completed';
+    }
+    if (status === 'failed' && error === undefined) {
+      error = (await this.getFile(id).catch(() => undefined))?.data?.error ?? undefined;
+    }
+    if (status === 'completed' || status === 'failed') return { status, ...(error ? { error } : {}) };
+    return { status: 'pending' };
+  }
+
+  /** Poll until processing ends or `timeoutMs` passes (then 'pending'). */
+  async waitProcessed(id: string, timeoutMs: number, pollMs = 200): Promise<ProcessResult> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.processStatus(id);
+      if (r.status !== 'pending' || Date.now() >= until) return r;
+      await new Promise((res) => setTimeout(res, Math.min(pollMs, Math.max(0, until - Date.now()))));
+      pollMs = Math.min(pollMs * 1.5, 1_000);
+    }
+  }
+
+  async downloadFile(id: string): Promise<Buffer> {
+    try {
+      return await this.http(`api/v1/files/${encodeURIComponent(id)}/content`, { responseType: 'buffer' }).then(
+        (r) => r.body,
+      );
+    } catch (e) {
+      throw toOpenWebUIError(e, `files/${id}/content`);
+    }
+  }
+
+  async deleteFile(id: string): Promise<void> {
+    try {
+      await this.call(anyJson, `api/v1/files/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    } catch (e) {
+      // Already gone is what we wanted.
+      if (e instanceof OpenWebUIError && e.kind === 'not_found') return;
+      throw e;
+    }
+  }
+}
+
+const anyJson = { safeParse: (v: unknown) => ({ success: true as const, data: v }) } as unknown as z.ZodType<unknown>;
+
+function num(v: unknown): number {
+  return typeof v === 'number' ? v : 0;
+}
+
+export function versionAtLeast(version: string, min: string): boolean {
+  const a = version.split(/[.+-]/).map((x) => parseInt(x, 10) || 0);
+  const b = min.split('.').map((x) => parseInt(x, 10) || 0);
+  for (let i = 0; i < 3; i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
+
+function toOpenWebUIError(e: unknown, path: string): OpenWebUIError {
+  if (e instanceof OpenWebUIError) return e;
+  if (e instanceof HTTPError) {
+    const status = e.response.statusCode;
+    const detail = detailOf(e.response.body);
+    return new OpenWebUIError(classifyDetail(status, detail), `${path}: ${status} ${detail}`.trim(), status);
+  }
+  if (e instanceof RequestError) {
+    return new OpenWebUIError('unavailable', `${path}: ${e.code ?? ''} ${e.message}`.trim());
+  }
+  return new OpenWebUIError('error', `${path}: ${String(e)}`);
+}
+
+function detailOf(body: unknown): string {
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : String(body ?? '');
+  try {
+    const j = JSON.parse(text) as { detail?: unknown; message?: unknown };
+    const d = j.detail ?? j.message;
+    if (typeof d === 'string') return d;
+    if (d !== undefined) return JSON.stringify(d);
+  } catch {
+    /* not JSON */
+  }
+  return text.slice(0, 300);
+}

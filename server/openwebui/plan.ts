@@ -1,0 +1,249 @@
+// Pure decisions of the workspace <-> knowledge-base round: which KB file stands for which
+// workspace path, what to do per path (shared/reconcile.ts decides), and when a failed file may
+// be tried again. No I/O here, no clocks: `now` comes in.
+import { reconcile, massDeleteGuard, type Decision } from '../../shared/reconcile.ts';
+import { checkPath } from '../../shared/paths.ts';
+import { HASH_PREFIX } from '../../shared/hash.ts';
+import { HUB_MARKER } from './client.ts';
+import type { OwuiFile } from './schemas.ts';
+import type { Failure, FailureReason, SyncState } from './state.ts';
+
+export type Direction = 'to_openwebui' | 'from_openwebui' | 'bidirectional';
+
+/** Text-bearing types Open WebUI's default loaders extract (RALPH_SYNC_EXTENSIONS overrides). */
+export const DEFAULT_EXTENSIONS = [
+  'md', 'markdown', 'txt', 'text', 'rst', 'org', 'adoc', 'tex', 'csv', 'tsv', 'json', 'jsonl', 'yaml', 'yml',
+  'toml', 'xml', 'html', 'htm', 'pdf', 'docx', 'doc', 'odt', 'rtf', 'pptx', 'xlsx', 'xls', 'epub', 'ipynb',
+  'py', 'js', 'mjs', 'cjs', 'ts', 'tsx', 'jsx', 'java', 'go', 'rs', 'rb', 'c', 'h', 'cpp', 'hpp', 'cs', 'sh',
+  'sql', 'css', 'ini', 'cfg', 'conf', 'log',
+];
+
+export interface RemoteFile {
+  id: string;
+  path: string;
+  /** `sha256:<hex>` of the raw bytes, or undefined when the release does not say (download to know). */
+  hash: string | undefined;
+  size: number | undefined;
+  createdAt: number;
+  hubCreated: boolean;
+}
+
+export interface RemoteView {
+  byPath: Map<string, RemoteFile>;
+  /** Second copies of a path the hub itself uploaded (e.g. a crash between add and remove): safe to clean up. */
+  hubLeftovers: RemoteFile[];
+  /** KB files the hub cannot place (second user file under one name, unusable name): left alone. */
+  ignored: { id: string; name: string; reason: string }[];
+}
+
+/**
+ * Place every KB file at a workspace path. The state's file-id mapping wins (file bytes never
+ * change under one id), then the path the hub put in the upload metadata, then the folder and
+ * basename Open WebUI shows.
+ */
+export function viewRemote(files: readonly OwuiFile[], state: SyncState): RemoteView {
+  const idToPath = new Map<string, string>();
+  for (const [path, f] of Object.entries(state.files)) idToPath.set(f.openwebui_file_id, path);
+  for (const [path, p] of Object.entries(state.pending)) if (!idToPath.has(p.openwebui_file_id)) idToPath.set(p.openwebui_file_id, path);
+
+  const candidates = new Map<string, RemoteFile[]>();
+  const ignored: RemoteView['ignored'] = [];
+  for (const f of files) {
+    const meta = f.meta?.data ?? {};
+    const hubCreated = meta['uploaded_by'] === HUB_MARKER;
+    const name = f.meta?.name ?? f.filename ?? f.id;
+    let path = idToPath.get(f.id);
+    if (!path && hubCreated && typeof meta['path'] === 'string') path = meta['path'];
+    if (!path) {
+      const dir = (f.directory_path ?? '').replace(/^\/+|\/+$/g, '');
+      path = dir ? `${dir}/${name}` : name;
+    }
+    const checked = checkPath(path);
+    if (!checked.ok) {
+      ignored.push({ id: f.id, name, reason: `unusable name: ${checked.reason}` });
+      continue;
+    }
+    const stateEntry = state.files[checked.path];
+    const rawHash = f.meta?.file_hash;
+    const hash =
+      stateEntry && stateEntry.openwebui_file_id === f.id
+        ? stateEntry.hash
+        : typeof rawHash === 'string' && /^[0-9a-f]{64}$/.test(rawHash)
+          ? HASH_PREFIX + rawHash
+          : undefined;
+    const rf: RemoteFile = {
+      id: f.id,
+      path: checked.path,
+      hash,
+      size: f.meta?.size ?? undefined,
+      createdAt: f.created_at ?? 0,
+      hubCreated,
+    };
+    const list = candidates.get(checked.path) ?? [];
+    list.push(rf);
+    candidates.set(checked.path, list);
+  }
+
+  const byPath = new Map<string, RemoteFile>();
+  const hubLeftovers: RemoteFile[] = [];
+  for (const [path, list] of candidates) {
+    const known = state.files[path]?.openwebui_file_id;
+    const sorted = [...list].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    // The newest hub upload is the one a crashed replace was putting in place.
+    const chosen =
+      sorted.find((r) => r.id === known && !sorted.some((o) => o.hubCreated && o.createdAt > r.createdAt)) ??
+      [...sorted].reverse().find((r) => r.hubCreated) ??
+      sorted[0]!;
+    byPath.set(path, chosen);
+    for (const r of sorted) {
+      if (r === chosen) continue;
+      if (r.hubCreated) hubLeftovers.push(r);
+      else ignored.push({ id: r.id, name: path, reason: 'another KB file already has this name' });
+    }
+  }
+  return { byPath, hubLeftovers, ignored };
+}
+
+export function extensionAllowed(path: string, allowed: readonly string[]): boolean {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  if (dot <= 0) return false;
+  return allowed.includes(name.slice(dot + 1).toLowerCase());
+}
+
+export type Step =
+  | { kind: 'upload'; path: string; hash: string; replaces?: string }
+  | { kind: 'download'; path: string; remote: RemoteFile; localHash: string | undefined }
+  | { kind: 'conflict'; path: string; remote: RemoteFile; localHash: string }
+  | { kind: 'delete-remote'; path: string; fileId: string }
+  | { kind: 'delete-local'; path: string; baseHash: string }
+  | { kind: 'record-base'; path: string; remote: RemoteFile }
+  | { kind: 'drop-base'; path: string };
+
+export type Hold =
+  | { path: string; why: 'direction'; decision: Decision['kind'] }
+  | { path: string; why: 'unsupported_type' }
+  | { path: string; why: 'backoff'; failure: Failure };
+
+export interface Plan {
+  steps: Step[];
+  held: Hold[];
+  /** Set when the mass-delete guard stopped this round's deletes. */
+  guard?: string;
+}
+
+export interface PlanInput {
+  state: SyncState;
+  local: ReadonlyMap<string, string>;
+  remote: RemoteView;
+  direction: Direction;
+  extensions: readonly string[];
+  now: Date;
+  /** The workspace folder itself is missing (not merely empty: emptying it file by file is legitimate). */
+  localRootGone?: boolean;
+}
+
+/** The round's steps, deletes first so a rename never trips duplicate detection. */
+export function planRound(input: PlanInput): Plan {
+  const { state, local, remote, direction, extensions, now } = input;
+  const base = new Map(Object.entries(state.files).map(([p, f]) => [p, f.hash]));
+  const remoteHashes = new Map<string, string>();
+  for (const [p, r] of remote.byPath) remoteHashes.set(p, r.hash ?? `unknown:${r.id}`);
+
+  const steps: Step[] = [];
+  const held: Hold[] = [];
+  const toKb = direction !== 'from_openwebui';
+  const fromKb = direction !== 'to_openwebui';
+
+  /** A transfer of this very content failed and its backoff has not run out: hold it. */
+  const inBackoff = (path: string, hash: string | undefined, side: Failure['side']): boolean => {
+    const failure = state.failures[path];
+    if (!failure || failure.side !== side || failure.hash !== hash) return false;
+    if (Date.parse(failure.next_retry_at) <= now.getTime()) return false;
+    held.push({ path, why: 'backoff', failure });
+    return true;
+  };
+
+  for (const a of reconcile(base, local, remoteHashes)) {
+    const r = remote.byPath.get(a.path);
+    const hold = (): void => void held.push({ path: a.path, why: 'direction', decision: a.decision.kind });
+    switch (a.decision.kind) {
+      case 'upload': {
+        if (!toKb) { hold(); break; }
+        if (!extensionAllowed(a.path, extensions)) { held.push({ path: a.path, why: 'unsupported_type' }); break; }
+        if (inBackoff(a.path, a.local, 'to_openwebui')) break;
+        steps.push({ kind: 'upload', path: a.path, hash: a.local!, ...(r ? { replaces: r.id } : {}) });
+        break;
+      }
+      case 'download':
+        if (!fromKb) { hold(); break; }
+        if (inBackoff(a.path, a.remote, 'from_openwebui')) break;
+        steps.push({ kind: 'download', path: a.path, remote: r!, localHash: a.local });
+        break;
+      case 'conflict':
+        // The workspace keeps the path (the hub is authoritative); the KB's version is kept as a copy.
+        if (!fromKb) { hold(); break; }
+        if (inBackoff(a.path, a.remote, 'from_openwebui')) break;
+        steps.push({ kind: 'conflict', path: a.path, remote: r!, localHash: a.local! });
+        break;
+      case 'delete-remote':
+        if (!toKb) { hold(); break; }
+        steps.push({ kind: 'delete-remote', path: a.path, fileId: state.files[a.path]!.openwebui_file_id });
+        break;
+      case 'delete-local':
+        if (!fromKb) { hold(); break; }
+        steps.push({ kind: 'delete-local', path: a.path, baseHash: a.base! });
+        break;
+      case 'record-base':
+        steps.push({ kind: 'record-base', path: a.path, remote: r! });
+        break;
+      case 'drop-base':
+        steps.push({ kind: 'drop-base', path: a.path });
+        break;
+      case 'nothing':
+        break;
+    }
+  }
+
+  const localDeletes = steps.filter((s) => s.kind === 'delete-local').length;
+  const remoteDeletes = steps.filter((s) => s.kind === 'delete-remote').length;
+  const verdict = massDeleteGuard({
+    baseCount: base.size,
+    localDeletes,
+    remoteDeletes,
+    localRootGone: Boolean(input.localRootGone) && remoteDeletes > 0,
+  });
+  const order = (s: Step): number => (s.kind === 'delete-remote' || s.kind === 'delete-local' ? 0 : 1);
+  if (verdict.stop) {
+    return {
+      steps: steps.filter((s) => s.kind !== 'delete-local' && s.kind !== 'delete-remote').sort((a, b) => order(a) - order(b)),
+      held,
+      guard: verdict.reason,
+    };
+  }
+  return { steps: [...steps].sort((a, b) => order(a) - order(b)), held };
+}
+
+/** Exponential backoff per failed (path, hash): 1, 2, 4 ... base units, capped. */
+export function nextFailure(
+  previous: Failure | undefined,
+  hash: string,
+  reason: FailureReason,
+  message: string,
+  now: Date,
+  baseMs: number,
+  capMs: number,
+  side: Failure['side'] = 'to_openwebui',
+): Failure {
+  const attempts = previous && previous.hash === hash && previous.side === side ? previous.attempts + 1 : 1;
+  const delay = Math.min(capMs, baseMs * 2 ** (attempts - 1));
+  return {
+    side,
+    hash,
+    reason,
+    message,
+    attempts,
+    failed_at: now.toISOString(),
+    next_retry_at: new Date(now.getTime() + delay).toISOString(),
+  };
+}

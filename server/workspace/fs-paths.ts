@@ -1,0 +1,94 @@
+// Mapping a validated workspace path onto the filesystem without ever following a symlink:
+// every parent component is lstat'ed, and a path can only name something inside the root.
+// Lookups are NFC-tolerant: a name the agent wrote in NFD is found under its NFC path.
+import type { Stats } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { checkPath, pathKey } from '../../shared/paths.ts';
+import { StoreError } from './types.ts';
+
+export interface Located {
+  /** Absolute path on disk (existing names as the OS spelled them, new ones in NFC). */
+  abs: string;
+  /** NFC workspace path. */
+  path: string;
+  /** lstat of the target, when it exists. */
+  st?: Stats;
+}
+
+/** Validates `input` and returns its NFC form; throws StoreError('bad_path'). */
+export function validPath(input: string, forUpload: boolean): string {
+  const c = checkPath(input, { forUpload });
+  if (!c.ok) throw new StoreError('bad_path', `bad path: ${c.reason}`);
+  return c.path;
+}
+
+/** Joins without resolving; refuses anything that would land outside `root`. */
+export function joinInside(root: string, segments: string[]): string {
+  const abs = join(root, ...segments);
+  if (!abs.startsWith(root + sep)) throw new StoreError('bad_path', 'path escapes the workspace');
+  return abs;
+}
+
+async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+
+/** Finds `seg` in `dir`, exactly or by NFC equality. */
+async function findEntry(dir: string, seg: string): Promise<{ name: string; st: Stats } | undefined> {
+  const exact = await lstatOrUndefined(join(dir, seg));
+  if (exact) return { name: seg, st: exact };
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  const key = pathKey(seg);
+  const name = names.find((n) => n !== seg && pathKey(n) === key);
+  if (!name) return undefined;
+  const st = await lstatOrUndefined(join(dir, name));
+  return st ? { name, st } : undefined;
+}
+
+/**
+ * Locates an NFC workspace path under `root`. Throws bad_path when a parent is a symlink and
+ * conflict when a parent is a file. The target itself may be anything (the caller decides).
+ */
+export async function locate(root: string, path: string): Promise<Located> {
+  const segments = path.split('/');
+  const onDisk: string[] = [];
+  let dir = root;
+  let missing = false;
+  let st: Stats | undefined;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    const isLast = i === segments.length - 1;
+    if (missing) {
+      onDisk.push(seg);
+      continue;
+    }
+    const found = await findEntry(dir, seg);
+    if (!found) {
+      missing = true;
+      onDisk.push(seg);
+      continue;
+    }
+    onDisk.push(found.name);
+    if (isLast) {
+      st = found.st;
+      break;
+    }
+    if (found.st.isSymbolicLink()) throw new StoreError('bad_path', 'path goes through a symlink');
+    if (!found.st.isDirectory()) throw new StoreError('conflict', `a parent of this path is a file: ${segments.slice(0, i + 1).join('/')}`);
+    dir = join(dir, found.name);
+  }
+  const abs = joinInside(root, onDisk);
+  return st ? { abs, path, st } : { abs, path };
+}

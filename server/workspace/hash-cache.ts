@@ -1,0 +1,114 @@
+// Per-user hash cache keyed by size/mtime/inode: a listing re-hashes only files that changed.
+// Hashing is torn-read safe: the file is re-stat'ed after hashing and hashed again if it moved.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { writeJsonAtomic } from '../../shared/atomic-fs.ts';
+import { HASH_PREFIX } from '../../shared/hash.ts';
+
+type Entry = [size: number, mtimeMs: number, ino: number, hash: string];
+
+export function statKey(st: Pick<Stats, 'size' | 'mtimeMs' | 'ino'>): string {
+  return `${st.size}:${st.mtimeMs}:${st.ino}`;
+}
+
+function sameStat(a: Stats, b: Stats): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
+
+export class HashCache {
+  private entries = new Map<string, Entry>();
+  private loaded = false;
+  private dirty = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly tmpDir: string,
+  ) {}
+
+  async load(): Promise<void> {
+    if (this.loaded) return;
+    this.loaded = true;
+    try {
+      const data = JSON.parse(await readFile(this.file, 'utf8')) as { version?: number; entries?: Record<string, Entry> };
+      if (data.version === 1 && data.entries) {
+        for (const [p, e] of Object.entries(data.entries)) {
+          if (Array.isArray(e) && e.length === 4) this.entries.set(p, e);
+        }
+      }
+    } catch {
+      /* absent or corrupt: start empty, everything is re-hashed once */
+    }
+  }
+
+  get(path: string, st: Stats): string | undefined {
+    const e = this.entries.get(path);
+    if (e && e[0] === st.size && e[1] === st.mtimeMs && e[2] === st.ino) return e[3];
+    return undefined;
+  }
+
+  set(path: string, st: Stats, hash: string): void {
+    this.entries.set(path, [st.size, st.mtimeMs, st.ino, hash]);
+    this.dirty = true;
+  }
+
+  delete(path: string): void {
+    if (this.entries.delete(path)) this.dirty = true;
+  }
+
+  /** Drops entries of paths not in `live` (after a full listing). */
+  retain(live: Set<string>): void {
+    for (const p of this.entries.keys()) {
+      if (!live.has(p)) {
+        this.entries.delete(p);
+        this.dirty = true;
+      }
+    }
+  }
+
+  async save(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
+    await writeJsonAtomic(this.file, { version: 1, entries: Object.fromEntries(this.entries) }, this.tmpDir);
+  }
+
+  /**
+   * Hash of the file at `abs` (known by workspace path `path`), from the cache when its stat
+   * matches. Returns undefined when the file vanished or stopped being a regular file.
+   */
+  async hashOf(path: string, abs: string, attempts = 5): Promise<{ hash: string; st: Stats } | undefined> {
+    let last: { hash: string; st: Stats } | undefined;
+    for (let i = 0; i < attempts; i++) {
+      const before = await lstat(abs).catch(() => undefined);
+      if (!before || !before.isFile()) return undefined;
+      const cached = this.get(path, before);
+      if (cached) return { hash: cached, st: before };
+      const hash = await hashStream(abs);
+      if (hash === undefined) return undefined;
+      const after = await lstat(abs).catch(() => undefined);
+      if (!after || !after.isFile()) return undefined;
+      last = { hash, st: after };
+      if (sameStat(before, after)) {
+        this.set(path, after, hash);
+        return last;
+      }
+      await new Promise((r) => setTimeout(r, 30 * (i + 1)));
+    }
+    // Still changing: report what we read but do not cache it; the next listing tries again.
+    return last;
+  }
+}
+
+async function hashStream(abs: string): Promise<string | undefined> {
+  const h = createHash('sha256');
+  try {
+    // O_NOFOLLOW: a symlink swapped in after the lstat is refused, never read through.
+    const fh = await open(abs, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
+    for await (const chunk of fh.createReadStream({ autoClose: true })) h.update(chunk as Buffer);
+  } catch {
+    return undefined;
+  }
+  return HASH_PREFIX + h.digest('hex');
+}

@@ -1,0 +1,98 @@
+// Our hub and headless client driven only through their command lines and HTTP, as a user would:
+//   bin/youlab-hub.js [--port P] [--data-dir D]        bin/youlab-hub.js keys create --user U --data-dir D
+//   bin/youlab-sync.js --server URL --folder DIR --state-dir DIR [--once]   (key in YOULAB_API_KEY)
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import got from 'got';
+import { freePort, run, startDaemon, waitFor, type Daemon, type RunResult } from '../procs.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+export const HUB_BIN = join(ROOT, 'bin/youlab-hub.js');
+export const SYNC_BIN = join(ROOT, 'bin/youlab-sync.js');
+
+/** Why our tool cannot be measured yet, or undefined when both commands exist. */
+export function unavailableReason(): string | undefined {
+  const missing = [HUB_BIN, SYNC_BIN].filter((p) => !existsSync(p));
+  return missing.length ? `not available yet: ${missing.map((p) => p.slice(ROOT.length + 1)).join(', ')} missing` : undefined;
+}
+
+/**
+ * Hub settings for the bench. The mixed tree is 140 MB, over the default 100 MiB quota, so the
+ * quota is raised; rate limits stay at their defaults (what a user gets) unless BENCH_HUB_ENV
+ * (a JSON object of env vars) overrides them.
+ */
+export function hubEnv(home: string): NodeJS.ProcessEnv {
+  const extra = process.env.BENCH_HUB_ENV ? (JSON.parse(process.env.BENCH_HUB_ENV) as Record<string, string>) : {};
+  return {
+    ...process.env,
+    HOME: home,
+    LOG_LEVEL: 'warn',
+    RALPH_MAX_WORKSPACE_BYTES: String(4 * 1024 ** 3),
+    ...extra,
+  };
+}
+
+export interface Hub {
+  url: string;
+  dataDir: string;
+  daemon: Daemon;
+  workspace: (user: string) => string;
+  stop: () => Promise<void>;
+}
+
+export async function createKey(dataDir: string, user: string, home: string): Promise<string> {
+  const r = await run('node', [HUB_BIN, 'keys', 'create', '--user', user, '--data-dir', dataDir], { env: hubEnv(home), timeoutMs: 60_000 });
+  const key = r.stdout.trim().split('\n').pop()?.trim();
+  if (!key) throw new Error(`keys create printed no key: ${r.stderr}`);
+  return key;
+}
+
+export async function startHub(dataDir: string, home: string): Promise<Hub> {
+  await mkdir(dataDir, { recursive: true });
+  const port = await freePort();
+  const daemon = startDaemon('node', [HUB_BIN, '--port', String(port), '--data-dir', dataDir], { env: hubEnv(home) });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(
+      'hub /healthz',
+      async () => {
+        if (daemon.child.exitCode !== null) throw new Error(`hub exited ${daemon.child.exitCode}: ${daemon.output().slice(-2000)}`);
+        try {
+          return (await got(`${url}/healthz`, { retry: { limit: 0 }, timeout: { request: 1000 } })).statusCode === 200 ? true : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      60_000,
+    );
+  } catch (err) {
+    await daemon.stop();
+    throw err;
+  }
+  return { url, dataDir, daemon, workspace: (u) => join(dataDir, u, 'workspace'), stop: () => daemon.stop() };
+}
+
+export interface ClientArgs {
+  hub: Hub;
+  key: string;
+  folder: string;
+  stateDir: string;
+  home: string;
+}
+
+function clientArgs(c: ClientArgs, once: boolean): [string[], NodeJS.ProcessEnv] {
+  const args = [SYNC_BIN, '--server', c.hub.url, '--folder', c.folder, '--state-dir', c.stateDir, ...(once ? ['--once'] : [])];
+  // HOME points at a scratch dir so a developer's ~/.youlab-sync/config.yaml never leaks in.
+  return [args, { ...process.env, HOME: c.home, YOULAB_API_KEY: c.key }];
+}
+
+export function syncOnce(c: ClientArgs, timeoutMs: number, check = true): Promise<RunResult> {
+  const [args, env] = clientArgs(c, true);
+  return run('node', args, { env, timeoutMs, check });
+}
+
+export function startClient(c: ClientArgs): Daemon {
+  const [args, env] = clientArgs(c, false);
+  return startDaemon('node', args, { env });
+}

@@ -1,0 +1,141 @@
+// A stand-in for the preload bridge, run inside the page: it implements the same YoulabApi,
+// validates every request against the real IPC contract (as main does) and applies main's own
+// settings rules, with canned data from a scenario. Bundled by global-setup.ts and injected with
+// page.addInitScript before the page's script runs.
+import { BRIDGE_NAME, EVENT_CHANNELS, isInvokeChannel } from '../../app/ipc/channels.ts';
+import type { EventChannel, EventOf, SettingsInput, SettingsView, YoulabApi } from '../../app/ipc/contract.ts';
+import { validateFields } from '../../app/main/settings-rules.ts';
+import type { ActivityEntry, ConflictInfo, EngineStatus, Resolution } from '../../app/sync/types.ts';
+
+export interface Scenario {
+  settings: SettingsView;
+  /** Folders that "exist" for the save check. */
+  existingFolders: string[];
+  /** API key -> user id the fake hub accepts. */
+  keys: Record<string, string>;
+  storedKey?: string;
+  pickFolder: string | null;
+  conflicts: ConflictInfo[];
+  /** Conflict path -> preview answer. */
+  previews: Record<string, { text: boolean; mine?: string; theirs?: string; truncated: boolean }>;
+  /** Paths whose resolve fails with this message. */
+  resolveFailures?: Record<string, string>;
+  activity: ActivityEntry[];
+  status: EngineStatus;
+}
+
+export interface FakeRecord {
+  calls: Array<{ channel: string; request: unknown }>;
+  saved: SettingsInput[];
+  resolved: Array<{ path: string; keep: Resolution }>;
+  emit<C extends EventChannel>(channel: C, payload: EventOf<C>): void;
+  /** The engine found more conflicts: main's conflicts:list answers them from now on. */
+  addConflicts(more: ConflictInfo[]): void;
+}
+
+/**
+ * Checks a request against the real contract's zod schema. It runs in the test process
+ * (page.exposeFunction in harness.ts): the pages' CSP rightly forbids the eval that zod's
+ * compiled parsers would need in the page.
+ */
+declare function __youlabValidate(channel: string, request: unknown): Promise<{ ok: true; data: unknown } | { ok: false; message: string }>;
+
+function installFakeBridge(scenario: Scenario): void {
+  const listeners = new Map<string, Set<(p: unknown) => void>>();
+  let conflicts = [...scenario.conflicts];
+  let view = { ...scenario.settings };
+  let storedKey = scenario.storedKey;
+  const record: FakeRecord = {
+    calls: [],
+    saved: [],
+    resolved: [],
+    emit(channel, payload) {
+      for (const l of listeners.get(channel) ?? []) l(payload);
+    },
+    addConflicts(more) {
+      conflicts = [...conflicts, ...more];
+    },
+  };
+
+  const handlers: Record<string, (req: never) => unknown> = {
+    'settings:get': () => view,
+    'settings:save': (input: SettingsInput) => {
+      const errors = validateFields(input);
+      if (!errors.localFolder && !scenario.existingFolders.includes(input.localFolder.trim())) {
+        errors.localFolder = 'This folder does not exist; choose an existing folder';
+      }
+      const key = input.apiKey?.trim();
+      if (!errors.serverUrl && !errors.apiKey && !key && !storedKey) errors.apiKey = 'Enter the API key for this hub';
+      if (Object.keys(errors).length) return { ok: false, errors };
+      if (key) storedKey = key;
+      record.saved.push(input);
+      view = {
+        ...view,
+        serverUrl: input.serverUrl.trim(),
+        hasApiKey: true,
+        localFolder: input.localFolder.trim(),
+        intervalSeconds: input.intervalSeconds,
+        debounceMs: input.debounceMs,
+        ignore: input.ignore.filter((l) => l.trim() !== ''),
+        startAtLogin: input.startAtLogin,
+        openWebuiUrl: input.openWebuiUrl.trim(),
+        firstRun: false,
+      };
+      return { ok: true };
+    },
+    'settings:test-connection': ({ serverUrl, apiKey }: { serverUrl: string; apiKey?: string }) => {
+      try {
+        new URL(serverUrl);
+      } catch {
+        return { ok: false, message: 'Enter the full hub address first, for example https://hub.example.org' };
+      }
+      const key = apiKey ?? storedKey;
+      if (!key) return { ok: false, message: 'Enter the API key to test the connection' };
+      const user = scenario.keys[key];
+      return user ? { ok: true, userId: user } : { ok: false, message: 'The hub rejected this API key (HTTP 401): unknown API key' };
+    },
+    'settings:pick-folder': () => ({ path: scenario.pickFolder }),
+    'status:get': () => scenario.status,
+    'conflicts:list': () => conflicts,
+    'conflicts:preview': ({ path }: { path: string }) => scenario.previews[path] ?? { text: false, truncated: false },
+    'conflicts:resolve': ({ paths, keep }: { paths: string[]; keep: Resolution }) => {
+      const failed = paths
+        .filter((p) => scenario.resolveFailures?.[p])
+        .map((p) => ({ path: p, message: scenario.resolveFailures![p]! }));
+      const resolved = paths.filter((p) => !scenario.resolveFailures?.[p] && conflicts.some((c) => c.path === p));
+      for (const p of resolved) record.resolved.push({ path: p, keep });
+      conflicts = conflicts.filter((c) => !resolved.includes(c.path));
+      return { resolved, failed };
+    },
+    'activity:get': () => ({ entries: scenario.activity, status: scenario.status }),
+    'app:open-log': () => ({ ok: true }),
+    'app:open-window': () => ({ ok: true }),
+    'window:close': () => ({ ok: true }),
+    'log:write': () => ({ ok: true }),
+  };
+
+  const api: YoulabApi = {
+    async invoke(channel: string, ...args: unknown[]) {
+      if (!isInvokeChannel(channel)) throw new Error(`Unknown IPC channel: ${channel}`);
+      const request = args[0];
+      record.calls.push({ channel, request });
+      const parsed = await __youlabValidate(channel, request);
+      if (!parsed.ok) throw new Error(`IPC ${channel} refused: ${parsed.message}`);
+      // A little latency, as over real IPC, so "Saving…" states are exercised.
+      await new Promise((r) => setTimeout(r, 5));
+      return structuredClone(handlers[channel]!(parsed.data as never));
+    },
+    on(channel: string, listener: (p: never) => void) {
+      if (!(EVENT_CHANNELS as readonly string[]).includes(channel)) throw new Error(`Unknown event: ${channel}`);
+      const set = listeners.get(channel) ?? new Set();
+      set.add(listener as (p: unknown) => void);
+      listeners.set(channel, set);
+      return () => set.delete(listener as (p: unknown) => void);
+    },
+  } as YoulabApi;
+
+  Object.defineProperty(window, BRIDGE_NAME, { value: Object.freeze(api), configurable: false });
+  Object.defineProperty(window, '__fake', { value: record, configurable: false });
+}
+
+(globalThis as unknown as { __installFakeBridge: typeof installFakeBridge }).__installFakeBridge = installFakeBridge;

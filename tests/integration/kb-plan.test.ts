@@ -1,0 +1,181 @@
+// The pure half of the KB sync: which KB file stands for which path, what a round does per
+// direction, backoff arithmetic, config parsing and content types. No I/O.
+import { describe, expect, it } from 'vitest';
+import { hashBytes } from '../../shared/hash.ts';
+import { classifyDetail, contentTypeFor, HUB_MARKER, versionAtLeast } from '../../server/openwebui/client.ts';
+import { loadOpenWebUIConfig, parseUserMap } from '../../server/openwebui/config.ts';
+import { DEFAULT_EXTENSIONS, nextFailure, planRound, viewRemote } from '../../server/openwebui/plan.ts';
+import type { OwuiFile } from '../../server/openwebui/schemas.ts';
+import { emptyState, type SyncState } from '../../server/openwebui/state.ts';
+
+const H = (s: string): string => hashBytes(s);
+const hex = (s: string): string => H(s).slice('sha256:'.length);
+const now = new Date('2026-01-28T12:00:00Z');
+
+function kbFile(id: string, name: string, content: string, extra: Partial<OwuiFile> & { path?: string; hub?: boolean } = {}): OwuiFile {
+  const { path, hub, ...rest } = extra;
+  return {
+    id,
+    filename: name,
+    meta: { name, file_hash: hex(content), data: hub ? { path, uploaded_by: HUB_MARKER } : {} },
+    created_at: 1,
+    ...rest,
+  } as OwuiFile;
+}
+
+function stateWith(files: Record<string, { hash: string; id: string }>): SyncState {
+  const st = emptyState('u1');
+  for (const [p, f] of Object.entries(files)) {
+    st.files[p] = { path: p, hash: f.hash, size: 1, modified: '', source: 'ralph', openwebui_file_id: f.id, synced_at: '' };
+  }
+  return st;
+}
+
+describe('viewRemote', () => {
+  it('places hub uploads by their metadata path and web uploads by folder + basename', () => {
+    const v = viewRemote(
+      [
+        kbFile('f1', 'README.md', 'a', { hub: true, path: 'docs/README.md' }),
+        kbFile('f2', 'README.md', 'b', { hub: true, path: 'README.md' }),
+        kbFile('f3', 'notes.md', 'c', { directory_path: 'class' }),
+      ],
+      emptyState('u1'),
+    );
+    expect([...v.byPath.keys()].sort()).toEqual(['README.md', 'class/notes.md', 'docs/README.md']);
+    expect(v.byPath.get('docs/README.md')).toMatchObject({ id: 'f1', hash: H('a'), hubCreated: true });
+    expect(v.byPath.get('class/notes.md')).toMatchObject({ id: 'f3', hubCreated: false });
+  });
+
+  it('the state mapping wins, and a file id keeps the hash the state recorded', () => {
+    const st = stateWith({ 'renamed/by/hub.md': { hash: H('x'), id: 'f1' } });
+    const v = viewRemote([kbFile('f1', 'hub.md', 'claims-other', { hub: true, path: 'elsewhere.md' })], st);
+    expect(v.byPath.get('renamed/by/hub.md')).toMatchObject({ id: 'f1', hash: H('x') });
+  });
+
+  it('a second hub upload of one path (crash between add and remove) is a leftover; a second user file is left alone', () => {
+    const st = stateWith({ 'a.md': { hash: H('old'), id: 'old' } });
+    const v = viewRemote(
+      [
+        kbFile('old', 'a.md', 'old', { hub: true, path: 'a.md', created_at: 1 }),
+        kbFile('new', 'a.md', 'new', { hub: true, path: 'a.md', created_at: 2 }),
+        kbFile('w1', 'web.md', 'w1', { created_at: 3 }),
+        kbFile('w2', 'web.md', 'w2', { created_at: 4 }),
+        kbFile('bad', '..', 'z'),
+      ],
+      st,
+    );
+    expect(v.byPath.get('a.md')?.id).toBe('new');
+    expect(v.hubLeftovers.map((r) => r.id)).toEqual(['old']);
+    expect(v.byPath.get('web.md')?.id).toBe('w1');
+    expect(v.ignored.map((i) => i.id).sort()).toEqual(['bad', 'w2']);
+  });
+});
+
+describe('planRound', () => {
+  const base = { extensions: DEFAULT_EXTENSIONS, now };
+
+  it('uploads new and changed files, deletes files whose base proves they were synced, deletes first', () => {
+    const st = stateWith({ 'gone.md': { hash: H('g'), id: 'g1' }, 'edit.md': { hash: H('e1'), id: 'e1' } });
+    const remote = viewRemote([kbFile('g1', 'gone.md', 'g', { hub: true, path: 'gone.md' }), kbFile('e1', 'edit.md', 'e1', { hub: true, path: 'edit.md' })], st);
+    const local = new Map([
+      ['edit.md', H('e2')],
+      ['new.md', H('n')],
+    ]);
+    const plan = planRound({ ...base, state: st, local, remote, direction: 'bidirectional' });
+    expect(plan.steps.map((s) => [s.kind, s.path])).toEqual([
+      ['delete-remote', 'gone.md'],
+      ['upload', 'edit.md'],
+      ['upload', 'new.md'],
+    ]);
+    expect(plan.steps[1]).toMatchObject({ replaces: 'e1' });
+  });
+
+  it('never deletes a KB file without a base; brings it in only when the direction allows', () => {
+    const st = emptyState('u1');
+    const remote = viewRemote([kbFile('w', 'web.md', 'w')], st);
+    expect(planRound({ ...base, state: st, local: new Map(), remote, direction: 'to_openwebui' })).toMatchObject({
+      steps: [],
+      held: [{ path: 'web.md', why: 'direction', decision: 'download' }],
+    });
+    expect(planRound({ ...base, state: st, local: new Map(), remote, direction: 'from_openwebui' }).steps.map((s) => s.kind)).toEqual(['download']);
+  });
+
+  it('removed in the KB and unchanged locally -> delete-local with the base as precondition', () => {
+    const st = stateWith({ 'a.md': { hash: H('a'), id: 'a1' } });
+    const plan = planRound({ ...base, state: st, local: new Map([['a.md', H('a')]]), remote: viewRemote([], st), direction: 'bidirectional' });
+    expect(plan.steps).toEqual([{ kind: 'delete-local', path: 'a.md', baseHash: H('a') }]);
+  });
+
+  it('holds unsupported types and failures still in backoff; a changed file is retried at once', () => {
+    const st = emptyState('u1');
+    st.failures['dup.md'] = nextFailure(undefined, H('d'), 'duplicate_content', 'dup', now, 60_000, 3_600_000);
+    const local = new Map([
+      ['pic.bin', H('p')],
+      ['dup.md', H('d')],
+      ['changed.md', H('c2')],
+    ]);
+    st.failures['changed.md'] = nextFailure(undefined, H('c1'), 'processing_failed', 'x', now, 60_000, 3_600_000);
+    const plan = planRound({ ...base, state: st, local, remote: viewRemote([], st), direction: 'bidirectional' });
+    expect(plan.steps.map((s) => s.path)).toEqual(['changed.md']);
+    expect(plan.held.map((h) => [h.path, h.why])).toEqual([
+      ['dup.md', 'backoff'],
+      ['pic.bin', 'unsupported_type'],
+    ]);
+    const later = new Date(now.getTime() + 61_000);
+    expect(planRound({ ...base, now: later, state: st, local, remote: viewRemote([], st), direction: 'bidirectional' }).steps.map((s) => s.path)).toContain('dup.md');
+  });
+
+  it('the mass-delete guard stops deletes (not uploads) when most of the base would go, or the folder is gone', () => {
+    const files: Record<string, { hash: string; id: string }> = {};
+    for (let i = 0; i < 20; i++) files[`f${i}.md`] = { hash: H(String(i)), id: `id${i}` };
+    const st = stateWith(files);
+    const remote = viewRemote(Object.entries(files).map(([p, f]) => kbFile(f.id, p, String(p.slice(1, -3)), { hub: true, path: p })), st);
+    const local = new Map([['new.md', H('new')]]);
+    const plan = planRound({ ...base, state: st, local, remote, direction: 'bidirectional' });
+    expect(plan.guard).toMatch(/20 of 20/);
+    expect(plan.steps.map((s) => s.kind)).toEqual(['upload']);
+    const one = stateWith({ 'a.md': { hash: H('a'), id: 'a' } });
+    const r1 = viewRemote([kbFile('a', 'a.md', 'a', { hub: true, path: 'a.md' })], one);
+    expect(planRound({ ...base, state: one, local: new Map(), remote: r1, direction: 'bidirectional' }).steps).toHaveLength(1);
+    expect(planRound({ ...base, state: one, local: new Map(), remote: r1, direction: 'bidirectional', localRootGone: true }).guard).toBeDefined();
+  });
+});
+
+describe('backoff, config, client helpers', () => {
+  it('backoff doubles per attempt of the same content and is capped; new content starts over', () => {
+    const f1 = nextFailure(undefined, 'h', 'error', 'x', now, 1000, 5000);
+    const f2 = nextFailure(f1, 'h', 'error', 'x', now, 1000, 5000);
+    const f4 = nextFailure(nextFailure(f2, 'h', 'error', 'x', now, 1000, 5000), 'h', 'error', 'x', now, 1000, 5000);
+    expect([f1, f2, f4].map((f) => Date.parse(f.next_retry_at) - now.getTime())).toEqual([1000, 2000, 5000]);
+    expect(nextFailure(f4, 'other', 'error', 'x', now, 1000, 5000).attempts).toBe(1);
+  });
+
+  it('reads the design env names with their defaults', () => {
+    expect(loadOpenWebUIConfig({})).toMatchObject({ enabled: false, disabledReason: 'RALPH_OPENWEBUI_URL is not set', intervalSec: 300, prefix: 'workspace', debounceMs: 2000 });
+    const c = loadOpenWebUIConfig({
+      RALPH_OPENWEBUI_URL: 'http://127.0.0.1:3000',
+      RALPH_OPENWEBUI_API_KEY: 'sk-1',
+      RALPH_SYNC_INTERVAL: '60',
+      RALPH_SYNC_KNOWLEDGE_PREFIX: 'ws',
+      RALPH_SYNC_EXTENSIONS: '.md, TXT',
+      RALPH_OPENWEBUI_USER_MAP: 'alice=alice@school.test',
+    });
+    expect(c).toMatchObject({ enabled: true, intervalSec: 60, prefix: 'ws', extensions: ['md', 'txt'], userMap: { alice: 'alice@school.test' } });
+    expect(loadOpenWebUIConfig({ RALPH_OPENWEBUI_URL: 'http://x', RALPH_OPENWEBUI_API_KEY: 'k', RALPH_SYNC_TO_OPENWEBUI: 'false' }).enabled).toBe(false);
+    expect(() => loadOpenWebUIConfig({ RALPH_SYNC_INTERVAL: 'soon' })).toThrow(/RALPH_SYNC_INTERVAL/);
+    expect(parseUserMap('{"a":"b"}')).toEqual({ a: 'b' });
+  });
+
+  it('sends sane content types and classifies Open WebUI errors', () => {
+    expect(contentTypeFor('src/app.ts')).toBe('text/plain');
+    expect(contentTypeFor('notes.md')).toBe('text/markdown');
+    expect(contentTypeFor('paper.pdf')).toBe('application/pdf');
+    expect(classifyDetail(400, '400: Duplicate content detected. Please provide unique content to proceed.')).toBe('duplicate_content');
+    expect(classifyDetail(413, 'File size exceeds')).toBe('too_large');
+    expect(classifyDetail(400, '[ERROR: File type exe is not allowed]')).toBe('unsupported_type');
+    expect(classifyDetail(503, 'busy')).toBe('unavailable');
+    expect(versionAtLeast('0.12.4', '0.8.0')).toBe(true);
+    expect(versionAtLeast('0.7.2', '0.8.0')).toBe(false);
+    expect(versionAtLeast('0.10.0', '0.9.6')).toBe(true);
+  });
+});

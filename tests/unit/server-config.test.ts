@@ -1,0 +1,39 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_TABLE, ConfigError, loadConfig } from '../../server/config.ts';
+
+describe('hub config', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig([], {});
+    expect(c).toEqual({
+      port: 8100,
+      host: '127.0.0.1',
+      dataDir: resolve('./.youlab/hub'),
+      maxFileBytes: 10 * 1024 * 1024,
+      maxWorkspaceBytes: 100 * 1024 * 1024,
+      rateLimitSyncPerMin: 60,
+      rateLimitTransferPerMin: 1200,
+      versionRetentionDays: 30,
+      logLevel: 'info',
+      redisUrl: '',
+      redisPrefix: 'youlab:',
+      lockTtlMs: 30_000,
+      metrics: false,
+    });
+    expect(Object.keys(CONFIG_TABLE).sort()).toEqual(Object.keys(c).sort());
+  });
+  it('env over defaults, flags over env', () => {
+    const c = loadConfig(['--port', '0', '--data-dir=/tmp/x'], { PORT: '9000', RALPH_USER_DATA_DIR: '/tmp/y', RALPH_MAX_FILE_BYTES: '5' });
+    expect(c.port).toBe(0);
+    expect(c.dataDir).toBe('/tmp/x');
+    expect(c.maxFileBytes).toBe(5);
+    expect(loadConfig([], { PORT: '9000' }).port).toBe(9000);
+  });
+  it('refuses bad values and unknown flags', () => {
+    expect(() => loadConfig(['--port', 'abc'], {})).toThrow(ConfigError);
+    expect(() => loadConfig(['--nope', '1'], {})).toThrow(/unknown option/);
+    expect(() => loadConfig(['--port'], {})).toThrow(/needs a value/);
+    expect(() => loadConfig([], { RALPH_MAX_WORKSPACE_BYTES: '-1' })).toThrow(/RALPH_MAX_WORKSPACE_BYTES/);
+    expect(() => loadConfig([], { LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+});

@@ -1,0 +1,42 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EMPTY_HASH, etagOf, hashBytes, hashFile, isHash, parseEtag } from '../../shared/hash.ts';
+
+const h = 'sha256:' + 'a'.repeat(64);
+
+describe('ETag parsing', () => {
+  it.each([
+    ['quoted', `"${h}"`, h],
+    ['weak', `W/"${h}"`, h],
+    ['bare', h, h],
+    ['spaces', `  "${h}" `, h],
+    ['empty', '', undefined],
+    ['empty quotes', '""', undefined],
+    ['missing', undefined, undefined],
+  ])('%s', (_name, input, expected) => {
+    expect(parseEtag(input)).toBe(expected);
+  });
+  it('round-trips with etagOf', () => {
+    expect(parseEtag(etagOf(h))).toBe(h);
+  });
+});
+
+describe('hashes', () => {
+  it('hash bytes and files alike', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hash-'));
+    try {
+      await writeFile(join(dir, 'f'), 'hello');
+      expect(await hashFile(join(dir, 'f'))).toBe(hashBytes('hello'));
+      expect(hashBytes('hello')).toBe('sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+  it('recognises well-formed hashes only', () => {
+    expect(isHash(EMPTY_HASH)).toBe(true);
+    expect(isHash('sha256:ABC')).toBe(false);
+    expect(isHash('md5:' + 'a'.repeat(32))).toBe(false);
+  });
+});
