@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: the embedded default. Runs the hub on 127.0.0.1:8100 (data in ./.youlab/hub),
-// makes sure user `local` has a working key, and syncs ./YouLab with the headless client
-// (state in ./.youlab/client). The key lives in the OS keychain when one is available; without
+// makes sure user `local` has a working key, and syncs ./YouLab with the desktop app where
+// Electron can start, else with the headless client (state in ./.youlab/client). The key lives in the OS keychain when one is available; without
 // one it is only handed to the client process and a fresh key replaces it on the next start.
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,9 +107,57 @@ async function localKey(url) {
 }
 
 /**
- * The local client. Today the headless `youlab-sync`; the desktop app takes this place later,
- * so this is the one function to swap.
+ * Why the desktop app cannot start here, or undefined when it can. Electron's binary is
+ * downloaded on first run; without internet access (or with YOULAB_HEADLESS=1) it is absent.
  */
+function desktopUnavailableReason(keyWhere) {
+  if (process.env.YOULAB_HEADLESS === '1') return 'YOULAB_HEADLESS=1 is set';
+  const electronDir = join(REPO, 'node_modules', 'electron');
+  if (!existsSync(join(electronDir, 'path.txt')) || !existsSync(join(electronDir, 'dist'))) {
+    return 'the Electron binary is not installed (node_modules/electron/dist is missing: it is downloaded on first run and this machine has no internet access)';
+  }
+  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY && process.platform === 'linux') return 'no display (DISPLAY is not set)';
+  if (!keyWhere.startsWith('the OS keychain')) return 'no OS keychain to hand the API key to the desktop app';
+  return undefined;
+}
+
+/** The desktop app, configured through its own config.yaml for this embedded hub; the key is already in the keychain. */
+async function startDesktop({ url }) {
+  mkdirSync(FOLDER, { recursive: true });
+  const configPath = join(CLIENT_STATE, 'desktop-config.yaml');
+  mkdirSync(CLIENT_STATE, { recursive: true });
+  writeFileSync(
+    configPath,
+    `server:\n  url: ${JSON.stringify(url)}\nsync:\n  local_folder: ${JSON.stringify(FOLDER)}\n  device: ${JSON.stringify(hostname())}\n`,
+  );
+  await run(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'build-app.ts')], { cwd: REPO });
+  const electronBin = readFileSync(join(REPO, 'node_modules', 'electron', 'path.txt'), 'utf8').trim();
+  const child = spawn(join(REPO, 'node_modules', 'electron', 'dist', electronBin), [REPO], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, YOULAB_SYNC_CONFIG: configPath },
+  });
+  children.add(child);
+  prefixLines(child.stdout, '[app]', process.stdout);
+  prefixLines(child.stderr, '[app]', process.stderr);
+  return child;
+}
+
+/** The local client: the desktop app where Electron can start, else the headless `youlab-sync`. */
+async function startLocalSide({ url, key, where }) {
+  const reason = desktopUnavailableReason(where);
+  if (!reason) {
+    try {
+      return { child: await startDesktop({ url }), kind: 'desktop app' };
+    } catch (e) {
+      console.error(`[start] the desktop app could not start (${e.message}); running the headless client instead`);
+    }
+  } else {
+    console.log(`[start] desktop app not started: ${reason}. Running the headless client instead.`);
+  }
+  return { child: startClient({ url, key }), kind: 'headless client' };
+}
+
+/** The headless client (`youlab-sync`). */
 function startClient({ url, key }) {
   mkdirSync(FOLDER, { recursive: true });
   const child = spawn(
@@ -143,13 +191,13 @@ function stopAll(signal = 'SIGTERM') {
 async function main() {
   const { child: hub, url } = await startHubProcess();
   const { key, where } = await localKey(url);
-  const client = startClient({ url, key });
+  const { child: client, kind } = await startLocalSide({ url, key, where });
   console.log(
     [
       '',
       'YouLab Sync is running.',
       `  hub:           ${url}  (data in ${HUB_DATA})`,
-      `  synced folder: ${FOLDER}`,
+      `  synced folder: ${FOLDER}  (by the ${kind})`,
       `  client state:  ${CLIENT_STATE}`,
       `  user:          ${USER}; key kept in ${where}`,
       'Press Ctrl-C to stop.',
@@ -175,7 +223,7 @@ async function main() {
     void shutdown(1);
   });
   client.once('exit', (code) => {
-    if (!stopping) console.error(`the sync client stopped unexpectedly (code ${code})`);
+    if (!stopping) console.error(`the ${kind} stopped unexpectedly (code ${code})`);
     void shutdown(1);
   });
 }

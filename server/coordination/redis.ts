@@ -34,7 +34,11 @@ export interface RedisOptions {
 
 export function connectRedis(opts: RedisOptions): RedisConnection {
   const timeoutMs = opts.commandTimeoutMs ?? 5000;
-  const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** retries, 2000);
+  let everReady = false;
+  // Once up, reconnect forever (Redis restarts, failovers); at start, give up after a few
+  // tries so a wrong REDIS_URL ends the hub with a message instead of a silent wait.
+  const reconnectStrategy = (retries: number, cause: Error): number | Error =>
+    !everReady && retries >= 6 ? cause : Math.min(50 * 2 ** retries, 2000);
   const client = createClient({
     url: opts.url,
     disableOfflineQueue: true,
@@ -57,6 +61,7 @@ export function connectRedis(opts: RedisOptions): RedisConnection {
   const ready = (async () => {
     try {
       await Promise.all([client.connect(), sub.connect()]);
+      everReady = true;
     } catch (err) {
       // Safe URL only: the password part never reaches a log or an error message.
       throw new Error(`cannot connect to Redis at ${redactUrl(opts.url)}: ${(err as Error).message}`);
