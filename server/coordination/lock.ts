@@ -97,7 +97,7 @@ export class RedisLocks implements KeyedLock {
         this.held.delete(rk);
         await this.redis.eval(RELEASE, [rk], [token]).catch((err: unknown) => {
           // It expires by itself after ttl.
-          this.opts.log.warn({ err: String(err), key }, 'lock not released; it expires after its ttl');
+          this.opts.log.warn({ err: String(err), lock: key }, 'lock not released; it expires after its ttl');
         });
       }
     });

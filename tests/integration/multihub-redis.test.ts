@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, startHub, type HubHandle } from '../helpers/hub.ts';
-import { skipWithoutRedis, startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { freePort, skipWithoutRedis, startRedis, type RedisHandle } from '../helpers/redis.ts';
 
 const sha = (s: string): string => 'sha256:' + createHash('sha256').update(s).digest('hex');
 
@@ -164,6 +164,21 @@ describe.skipIf(skip)('two hub instances, one Redis, one data dir', () => {
     const again = await changes(h1, after.cursor, 5);
     expect(again.changes.map((c) => c.path)).toEqual(['down.txt']);
   }, 60_000);
+});
+
+describe.skipIf(skip)('start without Redis', () => {
+  it('a REDIS_URL nobody answers ends the hub at start with a clear message, never the password', async () => {
+    const port = await freePort();
+    const dataDir = await mkdtemp(join(tmpdir(), 'youlab-noredis-'));
+    const err = await startHub({ dataDir, env: { REDIS_URL: `redis://ops:s3cret-pw@127.0.0.1:${port}` }, startTimeoutMs: 30_000 }).then(
+      async (h) => void (await h.stop()),
+      (e: unknown) => e as Error,
+    );
+    await rm(dataDir, { recursive: true, force: true });
+    expect(err?.message).toMatch(/hub exited before listening \(code 1/);
+    expect(err?.message).toContain(`cannot connect to Redis at redis://***:***@127.0.0.1:${port}`);
+    expect(err?.message).not.toContain('s3cret-pw');
+  });
 });
 
 describe.skipIf(skip)('shared rate limits', () => {

@@ -1,6 +1,7 @@
 // GET /metrics on the real hub process (RALPH_METRICS=true): guarded by the service key, and
 // its numbers move as requests are made. Also: request ids and logs that never hold a key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubMetrics } from '../../server/metrics/registry.ts';
 import { auth, startHub, type HubHandle } from '../helpers/hub.ts';
 
 let hub: HubHandle;
@@ -110,8 +111,14 @@ describe('request ids and logs', () => {
     const lines = hub
       .logs()
       .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { reqId?: string; msg?: string });
+      .flatMap((l) => {
+        // The last line may still be arriving.
+        try {
+          return [JSON.parse(l) as { reqId?: string; msg?: string }];
+        } catch {
+          return [];
+        }
+      });
     expect(lines.some((l) => l.reqId === 'trace-abc.123' && l.msg === 'request')).toBe(true);
     expect(lines.some((l) => l.reqId === id)).toBe(true);
   });
@@ -130,5 +137,17 @@ describe('request ids and logs', () => {
     }
     expect(logs.toLowerCase()).not.toContain('authorization');
     expect(logs).not.toContain('Bearer');
+  });
+});
+
+describe('HubMetrics for other modules', () => {
+  it('times KB sync rounds and counts their failures', async () => {
+    const m = new HubMetrics({}, { defaultMetrics: false });
+    m.startKbSync()(true);
+    m.startKbSync()(false);
+    const text = await m.registry.metrics();
+    expect(sample(text, 'youlab_kb_sync_duration_seconds_count')).toBe(2);
+    expect(sample(text, 'youlab_kb_sync_failures_total')).toBe(1);
+    expect(sample(text, 'youlab_sync_rounds_total', { kind: 'kb' })).toBe(2);
   });
 });
