@@ -85,7 +85,7 @@ export function buildHub(
   pruneTimer.unref();
   services.push({ name: 'version-pruner', stop: async () => clearInterval(pruneTimer) });
 
-  const kb = openWebUIPlugin(openwebui);
+  const kb = openWebUIPlugin(openwebui, { lock: coordination.kbLocks, onRoundStart: () => metrics.startKbSync() });
   plugins.push(kb.plugin);
   services.push({ name: 'openwebui-sync', stop: () => kb.stop() });
 

@@ -4,7 +4,7 @@ import type { RequestHandler, Router } from 'express';
 import type { WorkspaceStore } from '../workspace/types.ts';
 import { OpenWebUIClient } from './client.ts';
 import type { OpenWebUISyncConfig } from './config.ts';
-import { KbSync, type KbSyncLogger } from './kb-sync.ts';
+import { KbSync, type KbSyncLogger, type KbSyncOptions } from './kb-sync.ts';
 import { registerKbRoutes } from './routes.ts';
 import { KbScheduler } from './scheduler.ts';
 
@@ -16,6 +16,8 @@ export interface OpenWebUISyncDeps {
   base?: string;
   syncLimiter?: RequestHandler;
   logger?: KbSyncLogger & { error?(obj: object, msg?: string): void };
+  lock?: KbSyncOptions['lock'];
+  onRoundStart?: KbSyncOptions['onRoundStart'];
 }
 
 export interface OpenWebUISyncHandle {
@@ -44,6 +46,8 @@ export function installOpenWebUISync(deps: OpenWebUISyncDeps): OpenWebUISyncHand
     processTimeoutMs: config.processTimeoutMs,
     retryBaseMs: config.retryBaseMs,
     ...(logger ? { logger } : {}),
+    ...(deps.lock ? { lock: deps.lock } : {}),
+    ...(deps.onRoundStart ? { onRoundStart: deps.onRoundStart } : {}),
   });
   const scheduler = new KbScheduler(sync, store, {
     intervalSec: config.intervalSec,

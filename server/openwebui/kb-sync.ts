@@ -29,6 +29,10 @@ export interface KbSyncOptions {
   retryCapMs?: number;
   logger?: KbSyncLogger;
   now?: () => Date;
+  /** Cross-instance lock (Redis when several hubs share a volume), so one user's KB sync never runs twice at once. */
+  lock?: { run<T>(key: string, fn: () => Promise<T>): Promise<T> };
+  /** Times each round; returns the function that records its outcome. */
+  onRoundStart?: () => (ok: boolean) => void;
 }
 
 export interface SyncSummary {
@@ -107,7 +111,7 @@ export class KbSync {
     const previous = this.locks.get(userId) ?? Promise.resolve();
     const run = previous
       .catch(() => undefined)
-      .then(() => this.round(userId, direction))
+      .then(() => this.lockedRound(userId, direction))
       .then(
         (s) => {
           this.lastErrors.delete(userId);
@@ -125,6 +129,20 @@ export class KbSync {
     );
     this.locks.set(userId, tracked);
     return run;
+  }
+
+  private async lockedRound(userId: string, direction: Direction): Promise<SyncSummary> {
+    const done = this.opts.onRoundStart?.();
+    try {
+      const summary = await (this.opts.lock
+        ? this.opts.lock.run(userId, () => this.round(userId, direction))
+        : this.round(userId, direction));
+      done?.(true);
+      return summary;
+    } catch (e) {
+      done?.(false);
+      throw e;
+    }
   }
 
   private release(userId: string, lock: Promise<void>): void {

@@ -2,7 +2,7 @@
 // `/users/:user_id/workspace` router, its scheduler runs until the hub stops.
 import type { HubPlugin } from '../plugin.ts';
 import type { OpenWebUISyncConfig } from './config.ts';
-import { installOpenWebUISync, type OpenWebUISyncHandle } from './index.ts';
+import { installOpenWebUISync, type OpenWebUISyncDeps, type OpenWebUISyncHandle } from './index.ts';
 
 export interface OpenWebUIPlugin {
   plugin: HubPlugin;
@@ -11,7 +11,10 @@ export interface OpenWebUIPlugin {
   stop(): Promise<void>;
 }
 
-export function openWebUIPlugin(config: OpenWebUISyncConfig): OpenWebUIPlugin {
+export function openWebUIPlugin(
+  config: OpenWebUISyncConfig,
+  extra: Pick<OpenWebUISyncDeps, 'lock' | 'onRoundStart'> = {},
+): OpenWebUIPlugin {
   let handle: OpenWebUISyncHandle | undefined;
   return {
     plugin: (ctx) => {
@@ -23,6 +26,7 @@ export function openWebUIPlugin(config: OpenWebUISyncConfig): OpenWebUIPlugin {
         base: '',
         syncLimiter: ctx.syncRateLimit,
         logger: log,
+        ...extra,
       });
       if (config.enabled) log.info({ url: config.url, prefix: config.prefix, intervalSec: config.intervalSec }, 'Open WebUI sync on');
       else log.info({ reason: config.disabledReason }, 'Open WebUI sync off');
