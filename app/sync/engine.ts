@@ -20,6 +20,7 @@ import type {
   ConflictInfo,
   EngineIssue,
   EnginePhase,
+  EngineProgress,
   EngineStatus,
   Resolution,
   RoundSummary,
@@ -68,6 +69,8 @@ export class SyncEngine implements SyncEngineApi {
   private lastSyncAt: string | undefined;
   private userId: string | undefined;
   private pending = 0;
+  /** Transfers of the running round; undefined between rounds. */
+  private progress: EngineProgress | undefined;
   private tmpDir: string | undefined;
   private running: Promise<RoundSummary> | undefined;
   private wanted = false;
@@ -244,10 +247,12 @@ export class SyncEngine implements SyncEngineApi {
       }
       this.issues = issues;
       this.pending = 0;
+      this.progress = undefined;
       this.lastSyncAt = new Date().toISOString();
       this.setPhase(this.paused ? 'paused' : 'idle');
       return total;
     } catch (e) {
+      this.progress = undefined;
       const re = toRoundError(e);
       if (re.name === 'AbortError') throw re;
       this.issues = [{ code: re.code, message: re.message, ...(re.hint ? { hint: re.hint } : {}) }];
@@ -276,6 +281,10 @@ export class SyncEngine implements SyncEngineApi {
           this.activityLog = [a, ...this.activityLog].slice(0, 200);
           this.events.emit('activity', a);
           this.setPhase('syncing');
+        },
+        progress: (p) => {
+          this.progress = p.filesDone < p.filesTotal ? p : undefined;
+          this.events.emit('status', this.status());
         },
         conflict: (c) => this.events.emit('conflict', c satisfies ConflictInfo),
         ownWrite: (rel) => this.watcher?.ownWrite(rel),
@@ -328,6 +337,7 @@ export class SyncEngine implements SyncEngineApi {
     return {
       phase: this.phase,
       pending: this.pending,
+      ...(this.progress ? { progress: { ...this.progress } } : {}),
       conflicts: [...(this.state?.conflicts ?? [])],
       issues: [...this.issues],
       ...(this.lastSyncAt ? { lastSyncAt: this.lastSyncAt } : {}),

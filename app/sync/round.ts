@@ -14,7 +14,7 @@ import { planRound, type Step } from './plan.ts';
 import { scanLocal, sameStat, type LocalFile, type ScanResult } from './scanner.ts';
 import type { ConflictRecord, StateStore, SyncState } from './state.ts';
 import type { Trash } from './trash.ts';
-import type { ActivityEntry, EngineErrorCode, EngineIssue } from './types.ts';
+import type { ActivityEntry, EngineErrorCode, EngineIssue, EngineProgress } from './types.ts';
 
 /** How long a file the hub refused (413/507/400/409) waits before the same bytes are offered again. */
 export const REFUSED_RETRY_MS = 6 * 3_600_000;
@@ -46,6 +46,8 @@ export interface RoundContext {
   guardThreshold?: number;
   hashFile?: (abs: string) => Promise<string>;
   activity?: (a: ActivityEntry) => void;
+  /** Files and bytes this round transfers, done so far and in all; told after planning and after each transfer. */
+  progress?: (p: EngineProgress) => void;
   conflict?: (c: ConflictRecord) => void;
   /** Told about every path the engine itself writes or removes, so the watcher can ignore it. */
   ownWrite?: (rel: string) => void;
@@ -115,6 +117,7 @@ export async function runRound(ctx: RoundContext): Promise<RoundResult> {
   }
 
   const exec = new Executor(ctx, scan, remoteEntries, now);
+  exec.planProgress(plan.steps);
   const moves = plan.steps.filter((s) => s.kind === 'move-aside');
   if (moves.length > 0) {
     for (const m of moves) await exec.run(m);
@@ -149,6 +152,8 @@ class Executor {
   readonly cacheDrops = new Set<string>();
   private readonly emptied = new Set<string>();
   private fatal: Error | undefined;
+  private readonly progress: EngineProgress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
+  private readonly stepBytes = new Map<Step, number>();
 
   constructor(
     private readonly ctx: RoundContext,
@@ -163,11 +168,31 @@ class Executor {
     if (this.fatal) throw this.fatal;
   }
 
+  /** Count what the round will transfer, for the tray's "N files, X MB" during long syncs. */
+  planProgress(steps: readonly Step[]): void {
+    for (const s of steps) {
+      let bytes: number | undefined;
+      if (s.kind === 'upload') bytes = this.scan.files.get(s.key)?.size;
+      else if (s.kind === 'download' || s.kind === 'replace-local') bytes = this.remote.get(s.key)?.size;
+      if (bytes === undefined) continue;
+      this.stepBytes.set(s, bytes);
+      this.progress.filesTotal++;
+      this.progress.bytesTotal += bytes;
+    }
+    if (this.progress.filesTotal > 0) this.ctx.progress?.({ ...this.progress });
+  }
+
   async run(step: Step): Promise<void> {
     try {
       await this.runStep(step);
     } catch (e) {
       this.onError(step, e);
+    }
+    const bytes = this.stepBytes.get(step);
+    if (bytes !== undefined) {
+      this.progress.filesDone++;
+      this.progress.bytesDone += bytes;
+      this.ctx.progress?.({ ...this.progress });
     }
   }
 

@@ -19,6 +19,8 @@ export interface BenchOptions {
   syncthingBig: boolean;
   /** Unison has no fs watcher here (unison-fsmonitor is not packaged): poll with `-repeat 1`. */
   unisonRepeat: boolean;
+  /** Edits for Syncthing at its default 10 s watcher delay (~11 s each). */
+  syncthingDefaultEdits: number;
   /** Seconds our first sync may run before it is reported as partial (default 180 × scale, min 30). */
   youlabBudgetS: number | undefined;
   keep: boolean;
@@ -34,6 +36,7 @@ const HELP = `npm run bench -- [options]
   --tools <list>       comma list of ${TOOLS.join(',')} (env BENCH_TOOLS), default all
   --no-big             skip the 100,000-file tree
   --no-syncthing-big   skip Syncthing on the 100,000-file tree
+  --syncthing-default-edits <n>  edits for Syncthing at its default 10 s watcher delay, default 20 (~11 s each)
   --no-unison-repeat   skip Unison's polling propagation run
   --work-dir <dir>     where trees and replicas go (env BENCH_WORK_DIR), default a new dir in the OS temp dir
   --youlab-budget <s>  stop our first sync after s seconds and report the share done (env BENCH_YOULAB_BUDGET)
@@ -52,6 +55,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       'no-big': { type: 'boolean', default: false },
       'no-syncthing-big': { type: 'boolean', default: false },
       'no-unison-repeat': { type: 'boolean', default: false },
+      'syncthing-default-edits': { type: 'string' },
       'work-dir': { type: 'string' },
       'youlab-budget': { type: 'string' },
       keep: { type: 'boolean', default: false },
@@ -83,6 +87,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     big: !values['no-big'],
     syncthingBig: !values['no-syncthing-big'],
     unisonRepeat: !values['no-unison-repeat'],
+    syncthingDefaultEdits: Math.round(num(values['syncthing-default-edits'], 'BENCH_SYNCTHING_DEFAULT_EDITS', quick ? 5 : 20)),
     youlabBudgetS: values['youlab-budget'] ?? env.BENCH_YOULAB_BUDGET ? num(values['youlab-budget'], 'BENCH_YOULAB_BUDGET', 180) : undefined,
     keep: values.keep,
     workDir: values['work-dir'] ?? env.BENCH_WORK_DIR,

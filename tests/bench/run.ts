@@ -67,8 +67,8 @@ try {
   if (opts.tools.has('syncthing')) {
     const n = net.report();
     res.extra.syncthingSockets = n;
-    log(`syncthing sockets: ${n.sockets} seen in ${n.snapshots} ss snapshots; ${n.loopbackOnly ? 'all on 127.0.0.1' : `OUTSIDE 127.0.0.1: ${JSON.stringify(n.outside)}`}`);
-    res.note(`Syncthing sockets (ss -tunap, ${n.snapshots} snapshots): ${n.loopbackOnly ? 'only 127.0.0.1' : 'SOME OUTSIDE 127.0.0.1, see last.json'}`);
+    log(`syncthing sockets: ${n.sockets} seen in ${n.snapshots} ss snapshots; ${n.loopbackOnly ? 'all on 127.0.0.1' : n.sockets === 0 ? 'NONE SEEN: the check proved nothing' : `OUTSIDE 127.0.0.1: ${JSON.stringify(n.outside)}`}`);
+    res.note(`Syncthing sockets (ss -tunap, ${n.snapshots} snapshots): ${n.loopbackOnly ? `only 127.0.0.1 (${n.sockets} sockets)` : n.sockets === 0 ? 'no sockets seen, check inconclusive' : 'SOME OUTSIDE 127.0.0.1, see last.json'}`);
   }
   if (opts.tools.has('youlab')) await step('youlab (our tool)', () => youlabScenarios(ctx, sizes));
 
