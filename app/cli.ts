@@ -9,7 +9,7 @@ import { RoundError } from './sync/round.ts';
 import type { RoundSummary } from './sync/types.ts';
 
 const USAGE = `usage:
-  youlab-sync --server <url> --folder <dir> [--state-dir <dir>] [--device <name>] [--once]
+  youlab-sync --server <url> --folder <dir> [--state-dir <dir>] [--device <name>] [--once [--allow-mass-delete]]
               [--max-rate <bytes/s>] [--user <id>  (whose workspace; default: the key's user)]
   youlab-sync login --server <url>            (reads the API key from stdin, stores it in the OS keychain)
   youlab-sync conflicts [--server <url> --folder <dir> | --state-dir <dir>]
@@ -39,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       device: { type: 'string' },
       user: { type: 'string' },
       once: { type: 'boolean', default: false },
+      'allow-mass-delete': { type: 'boolean', default: false },
       keep: { type: 'string' },
       'max-rate': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -88,7 +89,8 @@ async function main(argv: string[]): Promise<number> {
   if (command !== 'sync') throw new UsageError(`unknown command '${command}'\n${USAGE}`);
 
   const engine = new SyncEngine(engineOptions(opts, await apiKey(opts.server), maxRate, !values.once));
-  if (values.once) return once(engine);
+  if (values['allow-mass-delete'] && !values.once) throw new UsageError('--allow-mass-delete goes with --once (one confirmed round)');
+  if (values.once) return once(engine, values['allow-mass-delete']);
   return live(engine, opts);
 }
 
@@ -116,14 +118,14 @@ async function apiKey(server: string): Promise<string> {
   return key;
 }
 
-async function once(engine: SyncEngine): Promise<number> {
+async function once(engine: SyncEngine, allowMassDelete = false): Promise<number> {
   engine.on('activity', (a) => {
     if (a.outcome !== 'ok') console.error(`${a.direction} ${a.path}: ${a.outcome}${a.detail ? ` (${a.detail})` : ''}`);
   });
   engine.on('log', (line) => console.error(line));
   let summary: RoundSummary;
   try {
-    summary = await engine.syncNow();
+    summary = allowMassDelete ? await engine.confirmDeletes() : await engine.syncNow();
   } catch (e) {
     return reportFailure(e);
   } finally {

@@ -9,6 +9,7 @@ export const INVOKE_CHANNELS = [
   'conflicts:list',
   'conflicts:preview',
   'conflicts:resolve',
+  'sync:confirm-deletes',
   'activity:get',
   'app:open-log',
   'app:open-window',

@@ -116,6 +116,7 @@ export const invokeContract = {
     request: z.object({ paths: z.array(WorkspacePath).min(1).max(10_000), keep: ResolutionSchema }),
     response: ResolveResultSchema,
   },
+  'sync:confirm-deletes': { request: Empty, response: z.object({ ok: z.boolean(), message: z.string().optional() }) },
   'activity:get': { request: Empty, response: ActivityViewSchema },
   'app:open-log': { request: Empty, response: z.object({ ok: z.boolean() }) },
   'app:open-window': {

@@ -212,6 +212,17 @@ export class ShellController {
         return readConflictPreview(this.current.localFolder, conflict);
       },
       'conflicts:resolve': ({ paths, keep }) => this.resolve(paths, keep),
+      'sync:confirm-deletes': async () => {
+        const engine = this.engine;
+        if (!engine) return { ok: false, message: 'Sync is not running' };
+        try {
+          const s = await engine.confirmDeletes();
+          ports.log('info', `mass delete confirmed by the user: ${s.deleted} deleted`);
+          return { ok: true, message: `${s.deleted} file${s.deleted === 1 ? '' : 's'} deleted` };
+        } catch (e) {
+          return { ok: false, message: e instanceof Error ? e.message : String(e) };
+        }
+      },
       'activity:get': () => ({ entries: this.engine?.recentActivity() ?? [], status: this.status() }),
       'app:open-log': async () => ({ ok: (await ports.openPath(this.opts.logFile)) === '' }),
       'app:open-window': ({ page }) => {

@@ -69,6 +69,8 @@ export class SyncEngine implements SyncEngineApi {
   private lastSyncAt: string | undefined;
   private userId: string | undefined;
   private pending = 0;
+  /** Set by confirmDeletes for the rounds it runs. */
+  private allowMassDelete = false;
   /** Transfers of the running round; undefined between rounds. */
   private progress: EngineProgress | undefined;
   private tmpDir: string | undefined;
@@ -188,6 +190,17 @@ export class SyncEngine implements SyncEngineApi {
     this.retryTimer = setTimeout(() => this.request(), delay);
   }
 
+  async confirmDeletes(): Promise<RoundSummary> {
+    // Wait for a round in progress so the confirmation applies to a fresh plan, not a stale one.
+    await this.running?.catch(() => {});
+    this.allowMassDelete = true;
+    try {
+      return await this.syncNow();
+    } finally {
+      this.allowMassDelete = false;
+    }
+  }
+
   async syncNow(): Promise<RoundSummary> {
     if (this.running) {
       this.wanted = true;
@@ -277,6 +290,7 @@ export class SyncEngine implements SyncEngineApi {
         ...(this.tmpDir ? { tmpDir: this.tmpDir } : {}),
         ...(this.opts.concurrency ? { concurrency: this.opts.concurrency } : {}),
         ...(this.opts.guardThreshold !== undefined ? { guardThreshold: this.opts.guardThreshold } : {}),
+        ...(this.allowMassDelete ? { allowMassDelete: true } : {}),
         activity: (a) => {
           this.activityLog = [a, ...this.activityLog].slice(0, 200);
           this.events.emit('activity', a);

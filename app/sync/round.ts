@@ -44,6 +44,8 @@ export interface RoundContext {
   concurrency?: number;
   caseInsensitive?: boolean;
   guardThreshold?: number;
+  /** The user confirmed the deletes the mass-delete guard stopped; a missing folder still stops the round. */
+  allowMassDelete?: boolean;
   hashFile?: (abs: string) => Promise<string>;
   activity?: (a: ActivityEntry) => void;
   /** Files and bytes this round transfers, done so far and in all; told after planning and after each transfer. */
@@ -108,11 +110,11 @@ export async function runRound(ctx: RoundContext): Promise<RoundResult> {
     ...(ctx.caseInsensitive !== undefined ? { caseInsensitive: ctx.caseInsensitive } : {}),
     ...(ctx.guardThreshold !== undefined ? { guardThreshold: ctx.guardThreshold } : {}),
   });
-  if (plan.guard.stop) {
+  if (plan.guard.stop && !ctx.allowMassDelete) {
     throw new RoundError(
       'mass_delete',
       `sync stopped: ${plan.guard.reason}; nothing was deleted`,
-      'If the deletes are intended, remove the files on the other side too; otherwise restore the folder.',
+      'If the deletes are intended, confirm them (desktop app: Recent activity, "Apply the deletes"; command line: youlab-sync --once --allow-mass-delete); otherwise restore the files (local deletes are in the client trash, hub deletes in its version store).',
     );
   }
 

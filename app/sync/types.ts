@@ -85,6 +85,8 @@ export interface SyncEngineApi {
   pause(): void;
   resume(): void;
   syncNow(): Promise<RoundSummary>;
+  /** After the mass-delete guard stopped a round: run one round that applies the deletes (the user confirmed). */
+  confirmDeletes(): Promise<RoundSummary>;
   status(): EngineStatus;
   recentActivity(): ActivityEntry[];
   listConflicts(): Promise<ConflictInfo[]>;

@@ -47,6 +47,13 @@ test('errors carry what to do, and a button that goes there', async ({ openPage 
   await page.getByRole('button', { name: 'Open settings' }).click();
   const calls = (await fake(page)).calls.filter((c) => c.channel === 'app:open-window').map((c) => c.request);
   expect(calls).toEqual([{ page: 'conflicts' }, { page: 'settings' }]);
+
+  // The guard asks: the user may confirm that the deletes are intended.
+  const apply = issues.nth(2).getByRole('button', { name: 'Apply the deletes' });
+  await apply.focus();
+  await page.keyboard.press('Enter');
+  await expect(issues.nth(2).getByRole('button', { name: /^Done/ })).toBeDisabled();
+  expect((await fake(page)).calls.filter((c) => c.channel === 'sync:confirm-deletes')).toHaveLength(1);
 });
 
 test('updates live from the engine', async ({ openPage }) => {

@@ -107,6 +107,7 @@ function installFakeBridge(scenario: Scenario): void {
       conflicts = conflicts.filter((c) => !resolved.includes(c.path));
       return { resolved, failed };
     },
+    'sync:confirm-deletes': () => ({ ok: true }),
     'activity:get': () => ({ entries: scenario.activity, status: scenario.status }),
     'app:open-log': () => ({ ok: true }),
     'app:open-window': () => ({ ok: true }),

@@ -24,6 +24,7 @@ class FakeEngine implements SyncEngineApi {
   pause = vi.fn(() => this.set({ phase: 'paused' }));
   resume = vi.fn(() => this.set({ phase: 'idle' }));
   syncNow = vi.fn(async () => ROUND);
+  confirmDeletes = vi.fn(async () => ({ ...ROUND, deleted: 41 }));
   resolve = vi.fn(async (path: string) => {
     if (path === 'locked.md') throw new Error('locked.md is open in another program');
     this.set({ conflicts: this.state.conflicts.filter((c) => c.path !== path) });
@@ -199,6 +200,17 @@ describe('IPC handlers', () => {
       ['b.md', 'theirs'],
     ]);
     expect(engine.syncNow).toHaveBeenCalledTimes(1);
+  });
+
+  it('confirming the mass-delete guard runs one confirmed round and reports what it deleted', async () => {
+    const { ctl, engine, ipc, sender } = setup();
+    expect(await ipc['sync:confirm-deletes'](undefined, sender)).toEqual({ ok: false, message: 'Sync is not running' });
+    ctl.attach({ engine, localFolder: '/f' });
+    expect(await ipc['sync:confirm-deletes'](undefined, sender)).toEqual({ ok: true, message: '41 files deleted' });
+    expect(engine.confirmDeletes).toHaveBeenCalledTimes(1);
+    expect(engine.syncNow).not.toHaveBeenCalled();
+    engine.confirmDeletes.mockRejectedValueOnce(new Error('the local folder is missing'));
+    expect(await ipc['sync:confirm-deletes'](undefined, sender)).toEqual({ ok: false, message: 'the local folder is missing' });
   });
 
   it('resolve without a running engine fails every path plainly', async () => {

@@ -2,7 +2,7 @@
 // with its own home, configured before the first start (tools/syncthing-config.ts). Completion
 // comes from the REST API (/rest/db/status, /rest/db/completion), never from polling the disk.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import got from 'got';
 import { freshDir, linkedCopy, treeOf, type BenchContext } from '../context.ts';
@@ -59,6 +59,8 @@ interface FolderStatus {
 
 async function setUp(ctx: BenchContext, tree: Tree, tag: string, delayS: number): Promise<[Instance, Instance]> {
   const homes = join(ctx.work, 'syncthing', tag);
+  // A reused work dir holds last run's homes; `generate` would keep their config and certs.
+  await rm(homes, { recursive: true, force: true });
   const a: Instance = { name: `${tag}-a`, id: '', home: join(homes, 'a'), root: await linkedCopy(ctx, tree, `st-${tag}-a`), api: '', apiKey: '' };
   const b: Instance = { name: `${tag}-b`, id: '', home: join(homes, 'b'), root: await freshDir(ctx, `st-${tag}-b`), api: '', apiKey: '' };
   const ports = { a: await freePort(), b: await freePort(), guiA: await freePort(), guiB: await freePort() };
@@ -104,10 +106,13 @@ async function status(inst: Instance): Promise<FolderStatus | undefined> {
   }
 }
 
-async function waitInSync(b: Instance, tree: Tree, extraFiles: number, timeoutMs: number, everyMs = 250): Promise<void> {
+async function waitInSync(a: Instance, b: Instance, tree: Tree, extraFiles: number, timeoutMs: number, everyMs = 250): Promise<void> {
   await waitFor(
     `Syncthing ${b.name} to hold ${tree.files + extraFiles} files`,
     async () => {
+      for (const inst of [a, b]) {
+        if (inst.daemon && inst.daemon.child.exitCode !== null) throw new Error(`Syncthing ${inst.name} exited: ${inst.daemon.output().slice(-1500)}`);
+      }
       const s = await status(b);
       if (!s || s.state !== 'idle' || s.needTotalItems !== 0 || s.localFiles !== tree.files + extraFiles) return undefined;
       const c = await rest<{ completion: number }>(b, 'GET', `/rest/db/completion?folder=${FOLDER}`);
@@ -134,7 +139,7 @@ export async function syncthingScenarios(ctx: BenchContext, which: 'mixed' | 'ma
     pids.push(a.daemon!.pid, b.daemon!.pid);
     await sleep(2000);
     await net.snap();
-    await waitInSync(b, tree, 0, 30 * 60_000);
+    await waitInSync(a, b, tree, 0, 30 * 60_000);
     const s = (performance.now() - t0) / 1000;
     await net.snap();
     await verifyReplica(tree, b.root, ['.stfolder', '.stversions']);
@@ -169,7 +174,7 @@ export async function syncthingScenarios(ctx: BenchContext, which: 'mixed' | 'ma
     await net.snap();
     res.add('prop.ab.ms', 'syncthing', slow, `Syncthing, fsWatcherDelayS 10 (default): one edit at a time, ${slow.length} edits (each takes ~11 s)`);
     log(`  syncthing propagation (10 s delay): ${slow.length} edits`);
-    await waitInSync(b, tree, slow.length, 120_000);
+    await waitInSync(a, b, tree, slow.length, 120_000);
 
     for (const inst of [a, b]) await rest(inst, 'PATCH', `/rest/config/folders/${FOLDER}`, { fsWatcherDelayS: 1 });
     await sleep(2000);
