@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { HubClient, HubError } from './sync/hub-client.ts';
 import { loadConfig } from './sync/config.ts';
 import { accountFor, createOsKeychain, KeychainUnavailableError } from './sync/keychain.ts';
-import { resolveOptions, UsageError, type ResolvedOptions } from './sync/options.ts';
+import { engineOptionsFrom, resolveOptions, UsageError, type ResolvedOptions } from './sync/options.ts';
 import { SyncEngine } from './sync/engine.ts';
 import { RoundError } from './sync/round.ts';
 import type { RoundSummary } from './sync/types.ts';
@@ -95,19 +95,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function engineOptions(o: ResolvedOptions, key: string, maxRate: number, live: boolean) {
-  return {
-    ...(o.user ? { userId: o.user } : {}),
-    serverUrl: o.server,
-    apiKey: key,
-    folder: o.folder,
-    stateDir: o.stateDir,
-    device: o.device,
-    ignore: o.ignore,
-    intervalMs: o.intervalMs,
-    debounceMs: o.debounceMs,
-    live: live && o.watch,
-    ...(maxRate > 0 ? { bytesPerSecond: maxRate } : {}),
-  };
+  return engineOptionsFrom(o, key, { live, bytesPerSecond: maxRate });
 }
 
 async function apiKey(server: string): Promise<string> {

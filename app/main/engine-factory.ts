@@ -3,7 +3,7 @@
 // resolved exactly as the headless client resolves them (app/sync/options.ts).
 import type { ClientConfig } from '../sync/config.ts';
 import { SyncEngine } from '../sync/engine.ts';
-import { resolveOptions } from '../sync/options.ts';
+import { engineOptionsFrom, resolveOptions } from '../sync/options.ts';
 import type { SyncEngineApi } from '../sync/types.ts';
 
 export interface EngineFactoryOptions {
@@ -14,16 +14,5 @@ export interface EngineFactoryOptions {
 export type EngineFactory = (opts: EngineFactoryOptions) => Promise<SyncEngineApi>;
 
 export const createEngine: EngineFactory = async ({ config, apiKey }) => {
-  const o = resolveOptions({}, config);
-  return new SyncEngine({
-    serverUrl: o.server,
-    apiKey,
-    folder: o.folder,
-    stateDir: o.stateDir,
-    device: o.device,
-    ignore: o.ignore,
-    intervalMs: o.intervalMs,
-    debounceMs: o.debounceMs,
-    live: o.watch,
-  });
+  return new SyncEngine(engineOptionsFrom(resolveOptions({}, config), apiKey));
 };

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { hostname, homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { durationMs, type ClientConfig } from './config.ts';
+import type { EngineOptions } from './engine.ts';
 
 export interface ClientFlags {
   server?: string;
@@ -23,6 +24,23 @@ export interface ResolvedOptions {
   watch: boolean;
   ignore: string[];
   user?: string;
+}
+
+/** Engine options from resolved settings: one mapping for the headless client and the desktop app. */
+export function engineOptionsFrom(o: ResolvedOptions, apiKey: string, extra: { live?: boolean; bytesPerSecond?: number } = {}): EngineOptions {
+  return {
+    ...(o.user ? { userId: o.user } : {}),
+    serverUrl: o.server,
+    apiKey,
+    folder: o.folder,
+    stateDir: o.stateDir,
+    device: o.device,
+    ignore: o.ignore,
+    intervalMs: o.intervalMs,
+    debounceMs: o.debounceMs,
+    live: (extra.live ?? true) && o.watch,
+    ...(extra.bytesPerSecond && extra.bytesPerSecond > 0 ? { bytesPerSecond: extra.bytesPerSecond } : {}),
+  };
 }
 
 export class UsageError extends Error {

@@ -41,11 +41,7 @@ export interface PropagationPlan {
   write: (e: Edit) => Promise<void>;
   /** Resolve when edit i has arrived on the other side. */
   arrived: (e: Edit) => Promise<void>;
-  /**
-   * Sequential (undefined): the next edit starts after the previous one arrived plus `gapMs`.
-   * Staggered (n ms): edits start n ms apart and overlap, for tools whose latency is a fixed delay.
-   */
-  staggerMs?: number;
+  /** Pause after each arrival before the next edit (default 200 ms). */
   gapMs?: number;
 }
 
@@ -57,18 +53,10 @@ export async function measurePropagation(plan: PropagationPlan): Promise<number[
     await plan.arrived(e);
     return performance.now() - t0;
   };
-  if (plan.staggerMs === undefined) {
-    const out: number[] = [];
-    for (let i = 0; i < plan.edits; i++) {
-      out.push(await one(i));
-      await sleep(plan.gapMs ?? 200);
-    }
-    return out;
-  }
-  const pending: Promise<number>[] = [];
+  const out: number[] = [];
   for (let i = 0; i < plan.edits; i++) {
-    pending.push(one(i));
-    await sleep(plan.staggerMs);
+    out.push(await one(i));
+    await sleep(plan.gapMs ?? 200);
   }
-  return Promise.all(pending);
+  return out;
 }

@@ -149,11 +149,15 @@ export function buildTable(res: Results, defs: RowDef[]): Table {
   return { header, rows, footnotes };
 }
 
-export function renderText(t: Table): string {
-  // Ratio columns that are empty in every row (our tool not measured yet) are left out.
+/** Ratio columns that are empty in every row (our tool not measured yet) are left out. */
+function withoutEmptyRatios(t: Table): Table {
   const keep = t.header.map((_, i) => i < 2 + COLUMNS.length || t.rows.some((r) => r[i] !== ''));
-  const header = t.header.filter((_, i) => keep[i]);
-  const rows = t.rows.map((r) => r.filter((_, i) => keep[i]));
+  return { header: t.header.filter((_, i) => keep[i]), rows: t.rows.map((r) => r.filter((_, i) => keep[i])), footnotes: t.footnotes };
+}
+
+export function renderText(table: Table): string {
+  const t = withoutEmptyRatios(table);
+  const { header, rows } = t;
   const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd();
   const out = [line(header), width.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
@@ -161,7 +165,8 @@ export function renderText(t: Table): string {
   return out.join('\n');
 }
 
-export function renderMarkdown(t: Table): string {
+export function renderMarkdown(table: Table): string {
+  const t = withoutEmptyRatios(table);
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const out = [
     `| ${t.header.map(esc).join(' | ')} |`,

@@ -1,7 +1,7 @@
 // Peak memory of a process tree, from /proc. VmHWM is each process's own high-water mark, so a
 // sample every 100 ms still catches peaks between samples; the figure is the sum over the tree
 // (rsync runs as three processes, Unison and Syncthing as one each, node as one).
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 function readKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
   try {
@@ -12,12 +12,23 @@ function readKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
   }
 }
 
+/** Children of every thread: Go programs (Syncthing) fork from whichever thread runs, not the main one. */
 function children(pid: number): number[] {
+  let tasks: string[];
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
     return [];
   }
+  const out: number[] = [];
+  for (const t of tasks) {
+    try {
+      out.push(...readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      // thread gone
+    }
+  }
+  return out;
 }
 
 export function processTree(root: number): number[] {
