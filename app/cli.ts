@@ -14,6 +14,8 @@ const USAGE = `usage:
   youlab-sync login --server <url>            (reads the API key from stdin, stores it in the OS keychain)
   youlab-sync conflicts [--server <url> --folder <dir> | --state-dir <dir>]
   youlab-sync resolve <path> --keep mine|theirs|both [--server <url> --folder <dir>]
+  youlab-sync versions <path> [--server <url> --folder <dir>]      (kept versions on the hub, newest first)
+  youlab-sync restore <path> --version <id> [--server <url> --folder <dir>]   (puts it back, then syncs)
 
 The API key comes from YOULAB_API_KEY, else from the OS keychain. Settings also come from
 ~/.youlab-sync/config.yaml (YOULAB_SYNC_CONFIG overrides the path); flags win.
@@ -41,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
       once: { type: 'boolean', default: false },
       'allow-mass-delete': { type: 'boolean', default: false },
       keep: { type: 'string' },
+      version: { type: 'string' },
       'max-rate': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -84,6 +87,32 @@ async function main(argv: string[]): Promise<number> {
     const engine = new SyncEngine(engineOptions(opts, await apiKey(opts.server), maxRate, false));
     await engine.resolve(path, keep);
     console.log(`resolved ${path}: kept ${keep}`);
+    return once(engine);
+  }
+  if (command === 'versions' || command === 'restore') {
+    const path = positionals[1];
+    if (!path) throw new UsageError(`usage: youlab-sync ${command} <path>${command === 'restore' ? ' --version <id>' : ''}`);
+    const engine = new SyncEngine(engineOptions(opts, await apiKey(opts.server), maxRate, false));
+    if (command === 'versions') {
+      try {
+        const list = await engine.listVersions(path);
+        if (list.length === 0) console.log(`no kept versions of ${path}`);
+        for (const v of list) console.log(`${v.id}\t${v.kept_at}\t${v.size}\t${v.reason}\t${v.hash}`);
+        return EXIT.ok;
+      } catch (e) {
+        return reportFailure(e);
+      } finally {
+        await engine.stop();
+      }
+    }
+    if (!values.version) throw new UsageError('usage: youlab-sync restore <path> --version <id> (ids: youlab-sync versions <path>)');
+    try {
+      const r = await engine.restoreVersion(path, values.version);
+      console.log(`restored ${r.path} to version ${values.version} (${r.hash})`);
+    } catch (e) {
+      await engine.stop();
+      return reportFailure(e);
+    }
     return once(engine);
   }
   if (command !== 'sync') throw new UsageError(`unknown command '${command}'\n${USAGE}`);

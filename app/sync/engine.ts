@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createIgnore, type IgnoreMatcher } from '../../shared/ignore-rules.ts';
 import { pathKey } from '../../shared/paths.ts';
 import { Backoff } from './backoff.ts';
-import { HubClient, HubError } from './hub-client.ts';
+import { HubClient, HubError, type HubVersion } from './hub-client.ts';
 import { RoundError, runRound, type RoundResult } from './round.ts';
 import { TEMP_SUFFIX } from './scanner.ts';
 import { StateLock, StateDirBusyError } from './state-lock.ts';
@@ -225,15 +225,7 @@ export class SyncEngine implements SyncEngineApi {
     const max = this.opts.maxRounds ?? 6;
     this.setPhase('scanning');
     try {
-      if (!this.userId) {
-        const me = await this.hub.me().catch((e: unknown) => {
-          throw toRoundError(e);
-        });
-        const user = this.opts.userId ?? me.user_id;
-        if (!user) throw new RoundError('auth', 'this is a service key: name the workspace to sync (--user <id>)');
-        this.hub.setUser(user);
-        this.userId = user;
-      }
+      await this.ensureUser();
       let issues: EngineIssue[] = [];
       for (let i = 0; i < max; i++) {
         let r: RoundResult;
@@ -273,6 +265,39 @@ export class SyncEngine implements SyncEngineApi {
       this.log(re.message);
       throw re;
     }
+  }
+
+  private async ensureUser(): Promise<void> {
+    if (this.userId) return;
+    const me = await this.hub.me().catch((e: unknown) => {
+      throw toRoundError(e);
+    });
+    const user = this.opts.userId ?? me.user_id;
+    if (!user) throw new RoundError('auth', 'this is a service key: name the workspace to sync (--user <id>)');
+    this.hub.setUser(user);
+    this.userId = user;
+  }
+
+  /** Versions the hub kept of a path (replaced or deleted content), newest first. */
+  async listVersions(path: string): Promise<HubVersion[]> {
+    await this.ensureUser();
+    return this.hub.versions(pathKey(path)).catch((e: unknown) => {
+      throw toRoundError(e);
+    });
+  }
+
+  /**
+   * Puts a kept version back on the hub. It reaches this folder (and every other replica) like
+   * any hub change: the next round downloads it, keeping the replaced local bytes in the trash.
+   */
+  async restoreVersion(path: string, versionId: string): Promise<{ path: string; hash: string; size: number }> {
+    await this.ensureUser();
+    const r = await this.hub.restore(pathKey(path), versionId).catch((e: unknown) => {
+      throw toRoundError(e);
+    });
+    // A running engine syncs it at once; a one-shot caller runs its own round.
+    if (this.intervalTimer) this.request();
+    return { path: r.path, hash: r.hash, size: r.size };
   }
 
   private async oneRound(): Promise<RoundResult> {

@@ -23,6 +23,18 @@ import {
   type PutResult,
 } from '../../shared/protocol.ts';
 import { throttle } from './throttle.ts';
+import { z } from 'zod';
+
+/** A kept version on the hub (GET /users/:id/workspace/versions/<path>). */
+export const HubVersionSchema = z.object({
+  id: z.string(),
+  hash: z.string(),
+  size: z.number(),
+  kept_at: z.string(),
+  reason: z.enum(['overwrite', 'delete']),
+});
+export type HubVersion = z.infer<typeof HubVersionSchema>;
+const VersionListSchema = z.object({ path: z.string(), versions: z.array(HubVersionSchema) });
 
 export type HubErrorKind =
   | 'auth'
@@ -228,6 +240,24 @@ export class HubClient {
     const u = await this.user();
     const url = `users/${encodeURIComponent(u)}/workspace/files/${encodePathForUrl(path)}`;
     await this.request(() => this.http.delete(url, { headers: { 'if-match': etagOf(ifMatch) }, responseType: 'text', signal: this.opts.signal }));
+  }
+
+  /** Versions the hub kept of a path (overwritten or deleted content), newest first. */
+  async versions(path: string): Promise<HubVersion[]> {
+    const u = await this.user();
+    const url = `users/${encodeURIComponent(u)}/workspace/versions/${encodePathForUrl(path)}`;
+    const res = await this.request(() => this.http.get(url, { responseType: 'text', signal: this.opts.signal }));
+    return VersionListSchema.parse(parseJson(res)).versions;
+  }
+
+  /** Puts a kept version back at its path on the hub; the replaced content is kept in turn. */
+  async restore(path: string, versionId: string): Promise<PutResult> {
+    const u = await this.user();
+    const url = `users/${encodeURIComponent(u)}/workspace/versions/${encodePathForUrl(path)}/restore`;
+    const res = await this.request(() =>
+      this.http.post(url, { json: { version_id: versionId }, responseType: 'text', signal: this.opts.signal }),
+    );
+    return PutResultSchema.parse(parseJson(res));
   }
 
   private async request(send: () => Promise<Response<string>>): Promise<Response<string>> {

@@ -3,6 +3,6 @@ export { SyncEngine, type EngineOptions } from './engine.ts';
 export { loadConfig, saveConfig, defaultConfigPath, durationMs, ClientConfigSchema, type ClientConfig } from './config.ts';
 export { resolveOptions, defaultStateDir, UsageError, type ClientFlags, type ResolvedOptions } from './options.ts';
 export { accountFor, createOsKeychain, createMemoryKeychain, KeychainUnavailableError, type SecretStore } from './keychain.ts';
-export { HubClient, HubError } from './hub-client.ts';
+export { HubClient, HubError, type HubVersion } from './hub-client.ts';
 export { RoundError } from './round.ts';
 export type * from './types.ts';

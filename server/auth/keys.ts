@@ -3,8 +3,8 @@
 // change within ~250 ms (it re-stats the file at most that often), so revocations bite fast.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../../shared/atomic-fs.ts';
 import { UserIdSchema } from '../../shared/protocol.ts';
@@ -70,7 +70,6 @@ export class KeyStore {
       const uid = UserIdSchema.safeParse(opts.userId);
       if (!uid.success) throw new Error('a valid --user id is required (letters, digits, . _ @ -)');
     }
-    this.reload(true);
     const id = randomBytes(8).toString('hex');
     const key = `ylk_${id}_${randomBytes(32).toString('base64url')}`;
     const record: KeyRecord = {
@@ -82,19 +81,18 @@ export class KeyStore {
       created: new Date().toISOString(),
       revoked: null,
     };
-    await this.save([...this.records, record]);
+    await this.update((records) => [...records, record]);
     return { key, record };
   }
 
   /** Returns false when no such key id exists. */
   async revoke(keyId: string): Promise<boolean> {
-    this.reload(true);
-    const rec = this.records.find((r) => r.id === keyId);
-    if (!rec) return false;
-    if (!rec.revoked) {
-      await this.save(this.records.map((r) => (r.id === keyId ? { ...r, revoked: new Date().toISOString() } : r)));
-    }
-    return true;
+    let found = false;
+    await this.update((records) => {
+      found = records.some((r) => r.id === keyId);
+      return records.map((r) => (r.id === keyId && !r.revoked ? { ...r, revoked: new Date().toISOString() } : r));
+    });
+    return found;
   }
 
   /** The principal for a presented key, or undefined for unknown, malformed or revoked keys. */
@@ -108,6 +106,20 @@ export class KeyStore {
     const ok = digestsEqual(presented, rec?.hash ?? '0'.repeat(64));
     if (!rec || !ok || rec.revoked) return undefined;
     return { keyId: rec.id, userId: rec.user_id, service: rec.service };
+  }
+
+  /**
+   * Read-modify-write of the keys file under an exclusive lock file, so several `keys create`
+   * runs (or a CLI beside a hub) never lose each other's keys.
+   */
+  private async update(change: (records: KeyRecord[]) => KeyRecord[]): Promise<void> {
+    const release = await acquireLockFile(`${this.file}.lock`);
+    try {
+      this.reload(true);
+      await this.save(change(this.records));
+    } finally {
+      await release();
+    }
   }
 
   private async save(records: KeyRecord[]): Promise<void> {
@@ -147,6 +159,31 @@ export class KeyStore {
       this.records = [];
       this.fileSig = '';
       if (force) throw new Error(`cannot read keys file ${this.file}: ${(e as Error).message}`);
+    }
+  }
+}
+
+const LOCK_WAIT_MS = 15_000;
+/** A lock left by a killed process is taken over after this long (a keys update takes milliseconds). */
+const LOCK_STALE_MS = 10_000;
+
+async function acquireLockFile(path: string): Promise<() => Promise<void>> {
+  await mkdir(dirname(path), { recursive: true });
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const fh = await open(path, 'wx');
+      await fh.close();
+      return () => unlink(path).catch(() => {});
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > LOCK_STALE_MS) {
+        await unlink(path).catch(() => {});
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`the keys file is locked by another process (${path}); try again`);
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
     }
   }
 }

@@ -89,6 +89,14 @@ describe('keys CLI', () => {
     expect(table.stdout).not.toContain(alice);
   });
 
+  it('concurrent keys create runs never lose a key (the keys file is updated under a lock)', async () => {
+    const runs = await Promise.all(Array.from({ length: 6 }, (_, i) => hub.cli(['keys', 'create', '--user', `par${i}`])));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    for (const [i, r] of runs.entries()) {
+      expect((await get('/me', r.stdout.trim())).status, `key of par${i}`).toBe(200);
+    }
+  });
+
   it('revoke takes effect on the running hub within seconds', async () => {
     const k = await hub.createKey('erin');
     expect((await get('/me', k)).status).toBe(200);
