@@ -4,6 +4,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import { authenticate, requireUserAccess } from './auth/middleware.ts';
 import type { KeyStore } from './auth/keys.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
+import { refuseLargeBody } from './http/body-limit.ts';
 import { createRateLimiters, type RateLimiters } from './http/rate-limit.ts';
 import { CoordinationUnavailableError, LockTimeoutError } from './coordination/errors.ts';
 import type { Logger } from './log.ts';
@@ -12,6 +13,7 @@ import type { HubMetrics } from './metrics/registry.ts';
 import type { HubPlugin } from './plugin.ts';
 import type { FsWorkspaceStore } from './workspace/fs-store.ts';
 import { workspaceRoutes } from './workspace/routes.ts';
+import { bulkRoutes } from './workspace/bulk.ts';
 
 export interface HubDeps {
   keys: KeyStore;
@@ -109,10 +111,11 @@ export function createApp(deps: HubDeps): Express {
 
   const base = '/users/:user_id/workspace';
   app.use(base, requireUserAccess, workspaceRoutes({ store, maxFileBytes: deps.limits.maxFileBytes, transferRateLimit: limiters.transfer }));
+  app.use(base, requireUserAccess, bulkRoutes({ store, maxFileBytes: deps.limits.maxFileBytes, transferRateLimit: limiters.transfer, log }));
 
   for (const plugin of deps.plugins ?? []) {
     const router = express.Router({ mergeParams: true });
-    router.use(express.json({ limit: '1mb' }));
+    router.use(refuseLargeBody(1024 * 1024), express.json({ limit: '1mb' }));
     app.use(base, requireUserAccess, router);
     plugin({ router, store, syncRateLimit: limiters.sync, transferRateLimit: limiters.transfer, log });
   }

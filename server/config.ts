@@ -58,6 +58,18 @@ export const CONFIG_TABLE = {
     default: 30_000,
     doc: 'lifetime of a Redis lock whose holder died; held locks are renewed every ttl/3',
   },
+  requestTimeoutMs: {
+    env: 'RALPH_REQUEST_TIMEOUT_MS',
+    flag: undefined,
+    default: 600_000,
+    doc: 'longest time to receive a whole request (a slow or endless upload is cut and its temp file removed); 0: no limit',
+  },
+  idleTimeoutMs: {
+    env: 'RALPH_IDLE_TIMEOUT_MS',
+    flag: undefined,
+    default: 120_000,
+    doc: 'a connection on which nothing moves for this long is closed (above the 60 s long-poll cap); 0: never',
+  },
   metrics: {
     env: 'RALPH_METRICS',
     flag: undefined,
@@ -79,6 +91,8 @@ const ConfigSchema = z.object({
   redisUrl: z.union([z.literal(''), z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')]),
   redisPrefix: z.string().max(64),
   lockTtlMs: z.coerce.number().int().min(1000),
+  requestTimeoutMs: z.coerce.number().int().nonnegative(),
+  idleTimeoutMs: z.coerce.number().int().nonnegative(),
   metrics: z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1'),
 });
 export type Config = z.infer<typeof ConfigSchema>;

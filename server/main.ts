@@ -110,7 +110,26 @@ export async function startHub(config: Config): Promise<RunningHub> {
     await hub.coordination.close().catch(() => {});
     throw err;
   }
-  const server = createServer(hub.app);
+  // Slow or stalled uploads must not hold a connection (and its temp file) forever. Node checks
+  // the request timeout only every connectionsCheckingInterval, so a short timeout checks often.
+  const checkEvery = config.requestTimeoutMs > 0 ? Math.max(250, Math.min(30_000, Math.floor(config.requestTimeoutMs / 4))) : 30_000;
+  const server = createServer({ connectionsCheckingInterval: checkEvery }, hub.app);
+  server.requestTimeout = config.requestTimeoutMs;
+  server.timeout = config.idleTimeoutMs;
+  // Node stops enforcing requestTimeout once a handler reads the body, so a body that trickles in
+  // (one byte now and then keeps the idle timer happy) is cut here; the upload's temp file goes with it.
+  if (config.requestTimeoutMs > 0) {
+    server.on('request', (req, res) => {
+      // Only bodies are timed: a long poll has none and answers within its own 60 s cap.
+      const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+      if (!hasBody || req.complete) return;
+      const timer = setTimeout(() => req.socket.destroy(), config.requestTimeoutMs);
+      timer.unref();
+      const clear = () => clearTimeout(timer);
+      req.once('end', clear);
+      res.once('close', clear);
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

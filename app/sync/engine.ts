@@ -10,7 +10,8 @@ import { createIgnore, type IgnoreMatcher } from '../../shared/ignore-rules.ts';
 import { pathKey } from '../../shared/paths.ts';
 import { Backoff } from './backoff.ts';
 import { HubClient, HubError, type HubVersion } from './hub-client.ts';
-import { RoundError, runRound, type RoundResult } from './round.ts';
+import { QUICK_MAX_PATHS, runQuickRound, type RemoteHint } from './quick-round.ts';
+import { RoundError, runRound, type RoundContext, type RoundResult } from './round.ts';
 import { TEMP_SUFFIX } from './scanner.ts';
 import { StateLock, StateDirBusyError } from './state-lock.ts';
 import { StateStore, type ConflictRecord, type SyncState } from './state.ts';
@@ -84,6 +85,9 @@ export class SyncEngine implements SyncEngineApi {
   private cursor: string | undefined;
   private feedLoop: Promise<void> | undefined;
   private initDone: Promise<void> | undefined;
+  /** Paths named by the watcher / the feed since the last round, for a quick round (quick-round.ts). */
+  private quickLocal = new Set<string>();
+  private quickRemote = new Map<string, RemoteHint>();
 
   constructor(private readonly opts: EngineOptions) {
     this.hub = new HubClient({
@@ -132,7 +136,9 @@ export class SyncEngine implements SyncEngineApi {
   async start(): Promise<void> {
     await this.init();
     if (this.opts.live !== false) {
-      this.watcher = new FolderWatcher(this.opts.folder, this.ignore, this.opts.debounceMs ?? 300, () => this.request());
+      this.watcher = new FolderWatcher(this.opts.folder, this.ignore, this.opts.debounceMs ?? 300, (paths) =>
+        paths ? this.requestQuick(paths, undefined) : this.request(),
+      );
       // Never recreate a folder that held synced files: it may be an unmounted mount point.
       if (Object.keys(this.state!.base).length === 0) await mkdir(this.opts.folder, { recursive: true }).catch(() => {});
       await this.watcher.start().catch((e: Error) => this.log(`watcher unavailable (${e.message}); relying on rescans`));
@@ -207,14 +213,65 @@ export class SyncEngine implements SyncEngineApi {
       await this.running.catch(() => {});
       if (this.running) return this.running;
     }
-    this.running = this.rounds().finally(() => {
-      this.running = undefined;
-      if (this.wanted && !this.stopped && !this.paused) {
-        this.wanted = false;
-        setImmediate(() => this.request());
-      }
-    });
+    // A full round sees every path: what was waiting for a quick round is covered by it.
+    this.quickLocal.clear();
+    this.quickRemote.clear();
+    this.running = this.rounds().finally(() => this.afterRun());
     return this.running;
+  }
+
+  private afterRun(): void {
+    this.running = undefined;
+    if (this.stopped || this.paused) return;
+    if (this.wanted) {
+      this.wanted = false;
+      setImmediate(() => this.request());
+    } else if (this.quickLocal.size > 0 || this.quickRemote.size > 0) {
+      setImmediate(() => this.requestQuick(undefined, undefined));
+    }
+  }
+
+  /**
+   * A few files changed (watcher) or were announced (feed): reconcile just those, unless the
+   * engine has not completed a full round yet. The full round stays the safety net: the quick
+   * round asks for it whenever its answer is not simple.
+   */
+  private requestQuick(local: ReadonlySet<string> | undefined, remote: readonly { path: string; hash: string | null; size?: number; modified?: string }[] | undefined): void {
+    if (this.stopped || this.paused) return;
+    for (const p of local ?? []) this.quickLocal.add(p);
+    for (const c of remote ?? []) this.quickRemote.set(pathKey(c.path), { hash: c.hash, ...(c.size !== undefined ? { size: c.size } : {}), ...(c.modified ? { modified: c.modified } : {}) });
+    if (this.running) return;
+    if (!this.cursor || this.quickLocal.size + this.quickRemote.size > QUICK_MAX_PATHS) {
+      this.request();
+      return;
+    }
+    const local2 = this.quickLocal;
+    const remote2 = this.quickRemote;
+    this.quickLocal = new Set();
+    this.quickRemote = new Map();
+    this.running = this.quickRound(local2, remote2).finally(() => this.afterRun());
+    this.running.catch(() => {});
+  }
+
+  private async quickRound(local: ReadonlySet<string>, remote: ReadonlyMap<string, RemoteHint>): Promise<RoundSummary> {
+    const total: RoundSummary = { uploaded: 0, downloaded: 0, deleted: 0, conflicts: 0, failed: 0, converged: false };
+    try {
+      await this.lock.acquire();
+      await this.pruneConflicts();
+      const r = await runQuickRound(this.roundContext(), local, remote).finally(() => this.watcher?.settle());
+      Object.assign(total, { uploaded: r.uploaded, downloaded: r.downloaded, deleted: r.deleted, converged: !r.needFull });
+      if (r.needFull) this.wanted = true;
+      else {
+        this.lastSyncAt = new Date().toISOString();
+        this.progress = undefined;
+        this.setPhase('idle');
+      }
+    } catch (e) {
+      if (this.stopped || (e as Error).name === 'AbortError') return total;
+      // Whatever went wrong, the full round decides (and reports) it.
+      this.wanted = true;
+    }
+    return total;
   }
 
   /** Rounds until one has nothing left to do (converged) or the cap is reached. */
@@ -301,10 +358,17 @@ export class SyncEngine implements SyncEngineApi {
   }
 
   private async oneRound(): Promise<RoundResult> {
-    const state = this.state!;
     await this.pruneConflicts();
     try {
-      return await runRound({
+      return await runRound(this.roundContext());
+    } finally {
+      await this.watcher?.settle();
+    }
+  }
+
+  private roundContext(): RoundContext {
+    const state = this.state!;
+    return {
         folder: this.opts.folder,
         device: this.opts.device,
         hub: this.hub,
@@ -327,10 +391,7 @@ export class SyncEngine implements SyncEngineApi {
         },
         conflict: (c) => this.events.emit('conflict', c satisfies ConflictInfo),
         ownWrite: (rel) => this.watcher?.ownWrite(rel),
-      });
-    } finally {
-      await this.watcher?.settle();
-    }
+    };
   }
 
   /** A conflict whose copy the user removed or renamed is settled. */
@@ -360,7 +421,8 @@ export class SyncEngine implements SyncEngineApi {
           if (this.ignore.ignores(key)) return false;
           return (c.hash ?? undefined) !== this.state?.base[key];
         });
-        if (res.reset || news.length > 0) this.request();
+        if (res.reset) this.request();
+        else if (news.length > 0) this.requestQuick(undefined, news);
       } catch (e) {
         if (this.stopped || (e as Error).name === 'AbortError') return;
         if (e instanceof HubError && (e.kind === 'not_found' || e.kind === 'protocol')) {

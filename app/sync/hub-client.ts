@@ -23,6 +23,7 @@ import {
   type PutResult,
 } from '../../shared/protocol.ts';
 import { throttle } from './throttle.ts';
+import { BULK_CONTENT_TYPE, BulkGetHeaderSchema, BulkPutResponseSchema, FrameReader, frame } from '../../shared/bulk-protocol.ts';
 import { z } from 'zod';
 
 /** A kept version on the hub (GET /users/:id/workspace/versions/<path>). */
@@ -108,6 +109,7 @@ export interface DownloadResult {
 }
 
 const TRANSFER_TIMEOUT = { lookup: 5_000, connect: 5_000, secureConnect: 5_000, socket: 30_000, send: 60_000, response: 30_000 };
+const LIST_TIMEOUT = { ...TRANSFER_TIMEOUT, socket: 15 * 60_000, response: 15 * 60_000 };
 
 export class HubClient {
   private readonly http: Got;
@@ -146,7 +148,9 @@ export class HubClient {
   async list(): Promise<FileList> {
     const u = await this.user();
     const res = await this.request(() =>
-      this.http.get(`users/${encodeURIComponent(u)}/workspace/files`, { responseType: 'text', signal: this.opts.signal }),
+      // The hub answers once it has stat'ed (and, the first time, hashed) every file: 100,000
+      // files take minutes to hash, so the listing gets LIST_TIMEOUT, not the transfer timeout.
+      this.http.get(`users/${encodeURIComponent(u)}/workspace/files`, { responseType: 'text', timeout: LIST_TIMEOUT, signal: this.opts.signal }),
     );
     return FileListSchema.parse(parseJson(res));
   }
@@ -234,6 +238,68 @@ export class HubClient {
       return this.http.put(url, { body, headers, responseType: 'text', signal: this.opts.signal });
     });
     return PutResultSchema.parse(parseJson(res));
+  }
+
+  /**
+   * Many small files in one request (shared/bulk-protocol.ts). Each entry is conditional and
+   * hash-checked by the hub on its own; the answer is one result per entry, in order, with
+   * `error` set the way a PUT of that file alone would have failed.
+   */
+  async bulkUpload(
+    entries: readonly { path: string; bytes: Uint8Array; hash: string; precondition: { ifMatch: string } | { ifNoneMatch: true } }[],
+  ): Promise<{ path: string; result?: PutResult; error?: HubError }[]> {
+    const u = await this.user();
+    const chunks: Buffer[] = [];
+    for (const e of entries) {
+      const header = { path: e.path, ...('ifMatch' in e.precondition ? { ifMatch: e.precondition.ifMatch } : { ifNoneMatch: true }), sha256: e.hash, size: e.bytes.length };
+      chunks.push(...frame(header, e.bytes));
+    }
+    const body = Buffer.concat(chunks);
+    const res = await this.request(() =>
+      this.http.post(`users/${encodeURIComponent(u)}/workspace/bulk`, {
+        body: this.opts.bytesPerSecond ? Readable.from([body]).pipe(throttle(this.opts.bytesPerSecond)) : body,
+        headers: { 'content-type': BULK_CONTENT_TYPE },
+        responseType: 'text',
+        signal: this.opts.signal,
+      }),
+    );
+    const { results } = BulkPutResponseSchema.parse(parseJson(res));
+    return entries.map((e, i) => {
+      const r = results[i];
+      if (!r || r.path !== e.path) return { path: e.path, error: new HubError('protocol', 'the hub answered the bulk upload out of order') };
+      if (r.status === 200 && r.hash) return { path: e.path, result: { path: r.path, hash: r.hash, size: r.size ?? 0, modified: r.modified ?? '' } };
+      return { path: e.path, error: new HubError(kindForStatus(r.status, r.error), r.message ?? `HTTP ${r.status}`, r.status, r.error) };
+    });
+  }
+
+  /** Many small files in one response; each is checked against the hash the hub sent with it. */
+  async bulkGet(paths: readonly string[]): Promise<Map<string, { bytes: Buffer; hash: string } | HubError>> {
+    const u = await this.user();
+    const res = await this.withRateLimit(async () => {
+      let r: Response<Buffer>;
+      try {
+        r = await this.http.post(`users/${encodeURIComponent(u)}/workspace/bulk-get`, { json: { paths }, responseType: 'buffer', signal: this.opts.signal });
+      } catch (e) {
+        throw toNetworkError(e);
+      }
+      if (r.statusCode >= 300) throw errorFrom(r.statusCode, r.body.toString('utf8'), r.headers['retry-after']);
+      return r;
+    });
+    const out = new Map<string, { bytes: Buffer; hash: string } | HubError>();
+    const reader = new FrameReader(Readable.from([res.body]));
+    for (;;) {
+      const raw = await reader.header().catch(() => undefined);
+      if (raw === undefined) break;
+      const h = BulkGetHeaderSchema.parse(raw);
+      if (h.status !== 200 || !h.hash) {
+        out.set(h.path, new HubError(kindForStatus(h.status, h.error), h.message ?? `HTTP ${h.status}`, h.status, h.error));
+        continue;
+      }
+      const bytes = await reader.body(h.size ?? 0);
+      const got = HASH_PREFIX + createHash('sha256').update(bytes).digest('hex');
+      out.set(h.path, got === h.hash ? { bytes, hash: got } : new HubError('hash_mismatch', `bulk download of ${h.path} hashed to ${got}, the hub announced ${h.hash}`));
+    }
+    return out;
   }
 
   async remove(path: string, ifMatch: string): Promise<void> {

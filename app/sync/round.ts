@@ -1,7 +1,8 @@
 // One sync round: scan the folder, list the hub, plan (pure), guard, then execute with modest
 // concurrency. Deletes run before writes so renames and file<->folder changes free their names
 // first. A round never trusts memory from an earlier one: base + folder + listing is the truth.
-import { lstat, mkdir, readdir, rename, rmdir, unlink } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
 import { fsyncDir, tempPathFor } from '../../shared/atomic-fs.ts';
@@ -75,6 +76,10 @@ export interface RoundResult {
 export async function runRound(ctx: RoundContext): Promise<RoundResult> {
   const now = ctx.now ?? (() => new Date());
   const { state } = ctx;
+  // The listing is asked for while the folder is scanned: the two are independent (the hub takes
+  // its cursor before walking, so a hub change during either is announced again by the feed).
+  const listed = ctx.hub.list();
+  listed.catch(() => {});
   let scan = await scanLocal(ctx.folder, { ignore: ctx.ignore, cache: state.cache, ...(ctx.hashFile ? { hash: ctx.hashFile } : {}) });
   const baseMap = new Map(Object.entries(state.base).filter(([k]) => !ctx.ignore.ignores(k)));
   if (scan.root === 'missing') {
@@ -90,7 +95,7 @@ export async function runRound(ctx: RoundContext): Promise<RoundResult> {
   }
   for (const t of scan.temps) await unlink(join(ctx.folder, t)).catch(() => {});
 
-  const listing = await ctx.hub.list();
+  const listing = await listed;
   const remoteEntries = new Map<string, FileEntry>();
   for (const f of listing.files) {
     const key = pathKey(f.path);
@@ -148,7 +153,8 @@ export async function runRound(ctx: RoundContext): Promise<RoundResult> {
   };
 }
 
-class Executor {
+/** Runs planned steps; shared by the full round and the quick round (quick-round.ts). */
+export class Executor {
   readonly result = { uploaded: 0, downloaded: 0, deleted: 0, conflicts: 0, failed: 0, again: false, issues: [] as EngineIssue[] };
   readonly cacheUpdates: Record<string, { size: number; mtimeMs: number; ino: number; hash: string }> = {};
   readonly cacheDrops = new Set<string>();
@@ -166,8 +172,101 @@ class Executor {
 
   async runAll(steps: Step[]): Promise<void> {
     const limit = pLimit(this.ctx.concurrency ?? 4);
-    await Promise.all(steps.map((s) => limit(() => (this.fatal ? undefined : this.run(s)))));
+    // Small files travel many per request (bulk.ts); everything else one by one as before.
+    const { uploads, downloads, rest } = bulkBatches(steps, this.scan.files, this.remote, this.bulkOff);
+    await Promise.all([
+      ...uploads.map((b) => limit(() => (this.fatal ? undefined : this.uploadBatch(b)))),
+      ...downloads.map((b) => limit(() => (this.fatal ? undefined : this.downloadBatch(b)))),
+      ...rest.map((s) => limit(() => (this.fatal ? undefined : this.run(s)))),
+    ]);
     if (this.fatal) throw this.fatal;
+  }
+
+  /** The hub has no bulk routes (an older hub): files go one by one. */
+  private bulkOff = false;
+
+  private isNoBulk(e: unknown): boolean {
+    if (e instanceof HubError && (e.kind === 'not_found' || (e.kind === 'protocol' && e.status === 405))) this.bulkOff = true;
+    return this.bulkOff;
+  }
+
+  private countDone(step: Step): void {
+    const bytes = this.stepBytes.get(step);
+    if (bytes !== undefined) {
+      this.progress.filesDone++;
+      this.progress.bytesDone += bytes;
+      this.ctx.progress?.({ ...this.progress });
+    }
+  }
+
+  private async uploadBatch(steps: UploadStep[]): Promise<void> {
+    const entries: { step: UploadStep; bytes: Buffer }[] = [];
+    for (const step of steps) {
+      const bytes = await readSmall(this.abs(step.rel)).catch((e: unknown) => e as Error);
+      if (bytes instanceof Error || bytes === undefined) {
+        // Gone or grown past the bulk size meanwhile: the one-by-one path decides.
+        await this.run(step);
+        continue;
+      }
+      entries.push({ step, bytes });
+    }
+    if (entries.length === 0) return;
+    let results;
+    try {
+      results = await this.ctx.hub.bulkUpload(
+        entries.map(({ step, bytes }) => ({ path: step.key, bytes, hash: step.hash, precondition: step.ifMatch ? { ifMatch: step.ifMatch } : { ifNoneMatch: true as const } })),
+      );
+    } catch (e) {
+      if (this.isNoBulk(e)) {
+        for (const { step } of entries) await this.run(step);
+        return;
+      }
+      for (const { step } of entries) {
+        this.onError(step, e);
+        this.countDone(step);
+      }
+      return;
+    }
+    for (const [i, { step }] of entries.entries()) {
+      const r = results[i]!;
+      if (r.result) this.uploaded(step.key, step.hash, r.result.hash);
+      else this.onError(step, r.error);
+      this.countDone(step);
+    }
+  }
+
+  private async downloadBatch(steps: DownloadStep[]): Promise<void> {
+    let got: Awaited<ReturnType<HubClient['bulkGet']>>;
+    try {
+      got = await this.ctx.hub.bulkGet(steps.map((s) => s.key));
+    } catch (e) {
+      if (this.isNoBulk(e)) {
+        for (const step of steps) await this.run(step);
+        return;
+      }
+      for (const step of steps) {
+        this.onError(step, e);
+        this.countDone(step);
+      }
+      return;
+    }
+    for (const step of steps) {
+      const r = got.get(step.key);
+      if (r === undefined || (r instanceof HubError && r.kind === 'too_large')) {
+        await this.run(step);
+        continue;
+      }
+      try {
+        if (r instanceof HubError) throw r;
+        await this.download(step.key, step.rel, step.expectLocal, async (tmp) => {
+          await writeFile(tmp, r.bytes, { flag: 'wx', mode: 0o644 });
+          return { hash: r.hash, size: r.bytes.length };
+        });
+      } catch (e) {
+        this.onError(step, e);
+      }
+      this.countDone(step);
+    }
   }
 
   /** Count what the round will transfer, for the tray's "N files, X MB" during long syncs. */
@@ -190,12 +289,7 @@ class Executor {
     } catch (e) {
       this.onError(step, e);
     }
-    const bytes = this.stepBytes.get(step);
-    if (bytes !== undefined) {
-      this.progress.filesDone++;
-      this.progress.bytesDone += bytes;
-      this.ctx.progress?.({ ...this.progress });
-    }
+    this.countDone(step);
   }
 
   private abs(rel: string): string {
@@ -300,20 +394,29 @@ class Executor {
 
   private async upload(key: string, rel: string, hash: string, ifMatch: string | undefined): Promise<void> {
     const res = await this.ctx.hub.upload(key, this.abs(rel), hash, ifMatch ? { ifMatch } : { ifNoneMatch: true });
-    if (res.hash === hash) this.ctx.state.base[key] = hash;
+    this.uploaded(key, hash, res.hash);
+  }
+
+  private uploaded(key: string, hash: string, stored: string): void {
+    if (stored === hash) this.ctx.state.base[key] = hash;
     delete this.ctx.state.failures[key];
     this.result.uploaded++;
     this.activity(key, 'up', 'ok');
   }
 
-  private async download(key: string, rel: string, expectLocal: string | undefined): Promise<void> {
+  private async download(
+    key: string,
+    rel: string,
+    expectLocal: string | undefined,
+    fetch?: (tmp: string) => Promise<{ hash: string; size: number }>,
+  ): Promise<void> {
     const target = this.abs(rel);
     if (!(await this.unchanged(expectLocal === undefined ? undefined : key, rel))) return;
     const parent = dirname(target);
     await mkdir(parent, { recursive: true });
     const tmp = tempPathFor(target, this.ctx.tmpDir);
     if (this.ctx.tmpDir) await mkdir(this.ctx.tmpDir, { recursive: true });
-    const got = await this.ctx.hub.download(key, tmp);
+    const got = fetch ? await fetch(tmp) : await this.ctx.hub.download(key, tmp);
     try {
       // Re-check right before replacing: a local edit during the transfer wins this round.
       if (!(await this.unchanged(expectLocal === undefined ? undefined : key, rel))) return;
@@ -453,6 +556,69 @@ class Executor {
         if (e.kind === 'network' || e.kind === 'server' || e.kind === 'rate_limited') this.fatal ??= e;
         else this.result.issues.push({ code: 'internal', message: `${key}: ${e.message}`, path: key });
     }
+  }
+}
+
+type UploadStep = Extract<Step, { kind: 'upload' }>;
+type DownloadStep = Extract<Step, { kind: 'download' }>;
+
+/** Files up to this size travel in bulk; larger ones stream one by one. */
+export const BULK_FILE_BYTES = 256 * 1024;
+const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_FILES = 500;
+
+/** Small uploads and downloads in batches of up to ~4 MiB / 500 files; a lone small file goes alone. */
+export function bulkBatches(
+  steps: readonly Step[],
+  local: ReadonlyMap<string, { size: number }>,
+  remote: ReadonlyMap<string, { size: number }>,
+  off: boolean,
+): { uploads: UploadStep[][]; downloads: DownloadStep[][]; rest: Step[] } {
+  const ups: UploadStep[] = [];
+  const downs: DownloadStep[] = [];
+  const rest: Step[] = [];
+  for (const s of steps) {
+    if (!off && s.kind === 'upload' && (local.get(s.key)?.size ?? Infinity) <= BULK_FILE_BYTES) ups.push(s);
+    else if (!off && s.kind === 'download' && (remote.get(s.key)?.size ?? Infinity) <= BULK_FILE_BYTES) downs.push(s);
+    else rest.push(s);
+  }
+  const batch = <T extends Step>(list: T[], size: (s: T) => number): T[][] => {
+    if (list.length < 2) {
+      rest.push(...list);
+      return [];
+    }
+    const out: T[][] = [];
+    let cur: T[] = [];
+    let bytes = 0;
+    for (const s of list) {
+      const n = size(s);
+      if (cur.length > 0 && (cur.length >= BATCH_FILES || bytes + n > BATCH_BYTES)) {
+        out.push(cur);
+        cur = [];
+        bytes = 0;
+      }
+      cur.push(s);
+      bytes += n;
+    }
+    if (cur.length) out.push(cur);
+    return out;
+  };
+  return {
+    uploads: batch(ups, (s) => local.get(s.key)!.size),
+    downloads: batch(downs, (s) => remote.get(s.key)!.size),
+    rest,
+  };
+}
+
+/** A small file's bytes, or undefined when it grew past the bulk size (then it streams). */
+async function readSmall(abs: string): Promise<Buffer | undefined> {
+  const fh = await open(abs, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.size > BULK_FILE_BYTES) return undefined;
+    return await fh.readFile();
+  } finally {
+    await fh.close();
   }
 }
 

@@ -79,15 +79,18 @@ export async function scanLocal(root: string, opts: ScanOptions): Promise<ScanRe
       throw e;
     }
     names.sort();
-    for (const name of names) {
+    // The stats of one folder are asked for together (libuv runs them on its thread pool): a
+    // no-change round is a stat per file, and one at a time it is mostly waiting.
+    const stats: (Stats | undefined)[] = [];
+    for (let i = 0; i < names.length; i += 256) {
+      const chunk = names.slice(i, i + 256);
+      stats.push(...(await Promise.all(chunk.map((name) => lstat(join(root, relDir ? `${relDir}/${name}` : name)).catch(() => undefined)))));
+    }
+    for (const [i, name] of names.entries()) {
       const rel = relDir ? `${relDir}/${name}` : name;
       const abs = join(root, rel);
-      let st: Stats;
-      try {
-        st = await lstat(abs);
-      } catch {
-        continue;
-      }
+      const st: Stats | undefined = stats[i];
+      if (!st) continue;
       if (st.isSymbolicLink()) continue;
       if (name.endsWith(TEMP_SUFFIX)) {
         if (st.isFile()) result.temps.push(rel);

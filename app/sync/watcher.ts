@@ -1,5 +1,7 @@
 // Folder watcher (chokidar): turns file events into "a round is needed", debounced, and drops
-// events caused by the engine's own writes (compared by stat, not by time).
+// events caused by the engine's own writes (compared by stat, not by time). It also tells which
+// files changed, so the engine can run a quick round for just those (quick-round.ts); folder
+// events or too many files ask for the full round instead.
 import { lstat } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
@@ -15,12 +17,17 @@ export class FolderWatcher {
   private readonly writing = new Set<string>();
   /** What the engine left at a path, so a later event that finds exactly that is ignored. */
   private readonly left = new Map<string, { snap: Snap; until: number }>();
+  /** Files changed since the last callback; undefined once only a full round will do. */
+  private changed: Set<string> | undefined = new Set();
 
   constructor(
     private readonly folder: string,
     private readonly ignore: IgnoreMatcher,
     private readonly debounceMs: number,
-    private readonly onChange: () => void,
+    private readonly onChange: (paths: ReadonlySet<string> | undefined) => void,
+    /** Quiet time before a quick round for a few changed files. */
+    private readonly quickMs = Math.min(debounceMs, 50),
+    private readonly maxPaths = 64,
   ) {}
 
   async start(): Promise<void> {
@@ -34,7 +41,7 @@ export class FolderWatcher {
         return this.ignore.ignores(rel, stats?.isDirectory() ?? false);
       },
     });
-    w.on('all', (_event, p) => void this.event(p));
+    w.on('all', (event, p) => void this.event(p, event === 'add' || event === 'change' || event === 'unlink'));
     w.on('error', () => {
       /* the interval rescan covers what the watcher misses */
     });
@@ -62,7 +69,7 @@ export class FolderWatcher {
     for (const [rel, v] of this.left) if (v.until < Date.now()) this.left.delete(rel);
   }
 
-  private async event(p: string): Promise<void> {
+  private async event(p: string, isFile: boolean): Promise<void> {
     const rel = this.rel(p);
     if (this.writing.has(rel)) return;
     const mine = this.left.get(rel);
@@ -72,8 +79,19 @@ export class FolderWatcher {
       const same = now === null || mine.snap === null ? now === mine.snap : now.size === mine.snap.size && now.mtimeMs === mine.snap.mtimeMs && now.ino === mine.snap.ino;
       if (same) return;
     }
+    if (!isFile) this.changed = undefined;
+    else if (this.changed) {
+      this.changed.add(rel);
+      if (this.changed.size > this.maxPaths) this.changed = undefined;
+    }
     clearTimeout(this.timer);
-    this.timer = setTimeout(this.onChange, this.debounceMs);
+    this.timer = setTimeout(() => this.fire(), this.changed ? this.quickMs : this.debounceMs);
+  }
+
+  private fire(): void {
+    const paths = this.changed;
+    this.changed = new Set();
+    this.onChange(paths);
   }
 
   async stop(): Promise<void> {

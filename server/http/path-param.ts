@@ -12,9 +12,10 @@ const DANGEROUS_ESCAPE = /%(2e|2f|5c|25|[01][0-9a-f]|7f)/i;
 /** The path after `/<marker>/` in the raw URL, validated; `forUpload` adds the Windows rules. */
 export function workspacePathFromUrl(req: Request, marker: string, forUpload: boolean, suffix?: string): string {
   const rawUrl = req.originalUrl.split('?')[0] ?? '';
-  const at = rawUrl.indexOf(`/${marker}/`);
-  if (at < 0) throw new StoreError('bad_path', 'empty path');
-  let raw = rawUrl.slice(at + marker.length + 2);
+  // Anchored after the workspace mount: a user id equal to the marker ("files") must not match.
+  const m = new RegExp(`^/users/[^/]+/workspace/${marker}/`, 'i').exec(rawUrl);
+  if (!m) throw new StoreError('bad_path', 'empty path');
+  let raw = rawUrl.slice(m[0].length);
   if (suffix) {
     if (!raw.endsWith(`/${suffix}`)) throw new StoreError('bad_path', 'bad path');
     raw = raw.slice(0, -suffix.length - 1);

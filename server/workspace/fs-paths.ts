@@ -3,7 +3,7 @@
 // Lookups are NFC-tolerant: a name the agent wrote in NFD is found under its NFC path.
 import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { checkPath, pathKey } from '../../shared/paths.ts';
 import { StoreError } from './types.ts';
 
@@ -58,10 +58,22 @@ async function findEntry(dir: string, seg: string): Promise<{ name: string; st: 
 }
 
 /**
+ * The workspace folder and the user folder above it must be real folders: a symlink there
+ * would move the whole workspace outside the data dir, so nothing is read or written through it.
+ */
+export async function assertRealRoot(root: string): Promise<void> {
+  for (const dir of [dirname(root), root]) {
+    const st = await lstatOrUndefined(dir);
+    if (st && !st.isDirectory()) throw new StoreError('bad_path', 'the workspace folder is not a real folder (a symlink?); refusing to follow it');
+  }
+}
+
+/**
  * Locates an NFC workspace path under `root`. Throws bad_path when a parent is a symlink and
  * conflict when a parent is a file. The target itself may be anything (the caller decides).
  */
 export async function locate(root: string, path: string): Promise<Located> {
+  await assertRealRoot(root);
   const segments = path.split('/');
   const onDisk: string[] = [];
   let dir = root;

@@ -17,7 +17,7 @@ import { HASH_PREFIX } from '../../shared/hash.ts';
 import { checkPath, pathKey } from '../../shared/paths.ts';
 import { UserIdSchema, type Change, type Changes, type FileEntry, type PutResult } from '../../shared/protocol.ts';
 import type { Logger } from '../log.ts';
-import { locate, validPath } from './fs-paths.ts';
+import { assertRealRoot, locate, validPath } from './fs-paths.ts';
 import { HashCache } from './hash-cache.ts';
 import { ChangeJournal, type Journal } from './journal.ts';
 import { KeyedMutex } from './mutex.ts';
@@ -198,7 +198,20 @@ export class FsWorkspaceStore implements WorkspaceStore {
     const files: FileEntry[] = [];
     const live = new Set<string>();
     let usage = 0;
-    for (const rel of await walkFiles(root, this.opts.log)) {
+    await assertRealRoot(root);
+    const rels = await walkFiles(root, this.opts.log);
+    // Stats (and hashes of changed files) are asked for 64 at a time and used in walk order: one
+    // at a time, a listing of 10,000 files is mostly waiting on the thread pool.
+    const known = new Map<string, Promise<{ hash: string; st: Stats } | undefined>>();
+    const ahead = (i: number): void => {
+      const rel = rels[i];
+      if (rel !== undefined && checkPath(pathKey(rel)).ok) known.set(rel, s.cache.hashOf(pathKey(rel), join(root, rel)));
+    };
+    for (let i = 0; i < 64; i++) ahead(i);
+    for (const [i, rel] of rels.entries()) {
+      ahead(i + 64);
+      const pending = known.get(rel);
+      known.delete(rel);
       const path = pathKey(rel);
       const check = checkPath(path);
       if (!check.ok) {
@@ -210,7 +223,7 @@ export class FsWorkspaceStore implements WorkspaceStore {
         this.opts.log.warn({ userId }, 'workspace holds NFC and NFD variants of one name; listing one');
         continue;
       }
-      const r = await s.cache.hashOf(path, join(root, rel));
+      const r = await pending;
       if (!r) continue;
       live.add(path);
       usage += r.st.size;
@@ -392,18 +405,22 @@ export class FsWorkspaceStore implements WorkspaceStore {
         if (st) return; // it came back; the add event reports it
         if (!shared && s.known.get(path) === null) return;
         s.known.set(path, null);
+        const gone = s.cache.sizeOf(path);
         s.cache.delete(path);
-        s.usage = undefined;
+        // Keep the usage count without walking the workspace on the next write (10k files: ~0.5 s).
+        s.usage = s.usage !== undefined && gone !== undefined ? Math.max(0, s.usage - gone) : undefined;
         s.generation++;
         await this.emit(userId, { path, hash: null, source: 'agent' }, shared);
         return;
       }
       if (!st?.isFile()) return;
+      const before = s.cache.sizeOf(path);
       const r = await s.cache.hashOf(path, abs);
       // With a shared volume every instance's watcher sees the write: the shared feed keeps one.
       if (!r || (!shared && s.known.get(path) === r.hash)) return;
       s.known.set(path, r.hash);
-      s.usage = undefined;
+      // A path the cache did not know is counted as new; the next listing recounts exactly.
+      s.usage = s.usage !== undefined ? Math.max(0, s.usage - (before ?? 0) + r.st.size) : undefined;
       s.generation++;
       this.scheduleSave(s);
       await this.emit(userId, { ...entry(path, r.hash, r.st), source: 'agent' }, shared);

@@ -54,6 +54,11 @@ export class HashCache {
     this.dirty = true;
   }
 
+  /** Size recorded for `path`, if any (for keeping the quota usage count without a walk). */
+  sizeOf(path: string): number | undefined {
+    return this.entries.get(path)?.[0];
+  }
+
   delete(path: string): void {
     if (this.entries.delete(path)) this.dirty = true;
   }

@@ -10,6 +10,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { etagOf, isHash, parseEtag } from '../../shared/hash.ts';
 import { CONTENT_HASH_HEADER } from '../../shared/protocol.ts';
+import { refuseLargeBody } from '../http/body-limit.ts';
 import { HttpError } from '../http/errors.ts';
 import { workspacePathFromUrl } from '../http/path-param.ts';
 import type { FsWorkspaceStore } from './fs-store.ts';
@@ -119,7 +120,7 @@ export function workspaceRoutes(opts: WorkspaceRouteOptions): Router {
     res.json({ path, versions: versions.map(({ path: _p, ...v }) => v) });
   });
 
-  r.post('/versions/*path', t, express.json({ limit: '16kb' }), async (req, res) => {
+  r.post('/versions/*path', t, refuseLargeBody(16 * 1024), express.json({ limit: '16kb' }), async (req, res) => {
     const path = workspacePathFromUrl(req, 'versions', true, 'restore');
     const id = (req.body as { version_id?: unknown } | undefined)?.version_id;
     if (typeof id !== 'string' || id === '') throw new HttpError('bad_request', 'body must be JSON {"version_id": "<id>"}');

@@ -22,7 +22,9 @@ describe('rate limits', () => {
   it('429 honoured with Retry-After: the client waits as asked and converges', { timeout: 180_000 }, async () => {
     const key = await hub.createKey('busy');
     const a = await makeClient(join(root.dir, 'busy'), 'alpha', hub.url, key);
-    for (let i = 0; i < 7; i++) await a.write(`f${i}.txt`, `file ${i}`);
+    // Over the client's bulk size (256 KiB), so each file is its own request (small files would
+    // travel together in one bulk request and never meet the limit).
+    for (let i = 0; i < 7; i++) await a.write(`f${i}.txt`, `file ${i}\n`.repeat(40_000));
     const r = await a.once({ timeoutMs: 170_000 });
     expect(r.stderr).toMatch(/rate limited by the hub; waiting \d+ s as asked/);
     expect(r.code, r.stderr).toBe(0);

@@ -19,7 +19,7 @@ import { startHub, type HubHandle } from '../helpers/hub.ts';
 import { contentsUnder, figures, hubApi, readTree, reportFigures, type HubApi } from './model-helpers.ts';
 
 const SOAK = process.env.YOULAB_SOAK === '1';
-const RUNS = SOAK ? 500 : 100;
+const RUNS = SOAK ? 500 : 50;
 
 type Where = 'hub' | 'agent' | 'A' | 'B';
 type Client = 'A' | 'B';
@@ -59,6 +59,40 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     weight: 1,
   },
 );
+
+// Shrunk cases worth replaying on every run (fast-check `examples` run before the random ones).
+const REGRESSIONS: Record<string, Op[]> = {
+  // First shrunk failure: a state file corrupted before the engine ever wrote one, then a
+  // conflicting create on the hub and in B, with case-only twins (A.MD / a.md).
+  'corrupt state before first round, case twins, hub create vs local create': [
+    { t: 'write', at: 'B', path: 'A.MD' },
+    { t: 'crash', who: 'A', how: 'corrupt-state', afterMs: 32 },
+    { t: 'delete', at: 'hub', path: 'A.MD' },
+    { t: 'write', at: 'B', path: 'a.md' },
+    { t: 'sync', who: 'A' },
+    { t: 'write', at: 'hub', path: 'a.md' },
+  ],
+  'state lost after a sync, then edits on all sides (merge, never delete)': [
+    { t: 'write', at: 'A', path: 'a.md' },
+    { t: 'sync', who: 'A' },
+    { t: 'sync', who: 'B' },
+    { t: 'crash', who: 'B', how: 'lose-state', afterMs: 0 },
+    { t: 'write', at: 'B', path: 'a.md' },
+    { t: 'write', at: 'agent', path: 'a.md' },
+    { t: 'delete', at: 'A', path: 'a.md' },
+    { t: 'sync', who: 'B' },
+  ],
+  'case-only rename on one side while the other edits, engine dropped mid-round': [
+    { t: 'write', at: 'A', path: 'd/c.md' },
+    { t: 'sync', who: 'A' },
+    { t: 'sync', who: 'B' },
+    { t: 'case-rename', at: 'A', path: 'd/c.md' },
+    { t: 'write', at: 'B', path: 'd/c.md' },
+    { t: 'crash', who: 'A', how: 'mid-round', afterMs: 5 },
+    { t: 'sync', who: 'B' },
+    { t: 'rename', at: 'hub', from: 'd/c.md', to: 'b.txt' },
+  ],
+};
 
 let hub: HubHandle;
 let key: string;
@@ -272,9 +306,9 @@ describe('whole rounds: convergence and nothing lost', () => {
           figures.cases++;
           await check(ops);
         }),
-        { numRuns: RUNS, endOnFailure: !SOAK, verbose: 1 },
+        { numRuns: RUNS, endOnFailure: !SOAK, verbose: 1, examples: Object.values(REGRESSIONS).map((ops) => [ops] as [Op[]]) },
       );
     },
-    SOAK ? 3_600_000 : 90_000,
+    SOAK ? 3_600_000 : 180_000,
   );
 });

@@ -18,6 +18,8 @@ describe('hub config', () => {
       redisUrl: '',
       redisPrefix: 'youlab:',
       lockTtlMs: 30_000,
+      requestTimeoutMs: 600_000,
+      idleTimeoutMs: 120_000,
       metrics: false,
     });
     expect(Object.keys(CONFIG_TABLE).sort()).toEqual(Object.keys(c).sort());

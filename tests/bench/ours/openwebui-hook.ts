@@ -1,9 +1,6 @@
-// ===========================================================================================
-// HOOK for the Open WebUI emulator (tests/fakes/openwebui-emulator/, built by another engineer).
-// The KB scenario needs: a running emulator URL, an admin/service API key for the hub to use,
-// and a way to stop it. Wire `startOpenWebui` to the emulator's real entry point once it exists;
-// until then the KB rows of the table read "not available yet".
-// ===========================================================================================
+// The Open WebUI side of the KB scenario: the emulator (tests/fakes/openwebui-emulator/) on
+// 127.0.0.1, port 0. The hub is pointed at it with RALPH_OPENWEBUI_URL / RALPH_OPENWEBUI_API_KEY
+// (the admin's key, which the bench also uses to read the KB).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -17,10 +14,8 @@ export interface OpenWebui {
 const EMULATOR_DIR = resolve(import.meta.dirname, '../../fakes/openwebui-emulator');
 
 export async function startOpenWebui(): Promise<OpenWebui | string> {
-  if (!existsSync(EMULATOR_DIR)) return 'not available yet: tests/fakes/openwebui-emulator/ missing';
-  // TODO(lead): import the emulator's start function here, e.g.
-  //   const { startEmulator } = await import('../../fakes/openwebui-emulator/index.ts');
-  //   const e = await startEmulator({ port: 0 });
-  //   return { url: e.url, apiKey: e.adminKey, stop: () => e.close() };
-  return 'not wired yet: connect tests/bench/ours/openwebui-hook.ts to the emulator';
+  if (!existsSync(EMULATOR_DIR)) return 'not available: tests/fakes/openwebui-emulator/ missing';
+  const { startEmulator } = await import('../../fakes/openwebui-emulator/index.ts');
+  const e = await startEmulator();
+  return { url: e.url, apiKey: e.adminApiKey, stop: () => e.stop() };
 }

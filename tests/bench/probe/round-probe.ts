@@ -35,6 +35,11 @@ try {
   await e1.stop();
   const e2 = new SyncEngine({ ...opts });
   e2.on('log', (l) => console.log('log:', l));
+  let tEdit = 0;
+  if (process.env.PROBE_TRACE) {
+    e2.on('activity', (a) => console.log('  activity', a.path, a.direction, Math.round(t() - tEdit)));
+    e2.on('status', (st) => console.log('  status', st.phase, Math.round(t() - tEdit)));
+  }
   await e2.start();
   await new Promise((r) => setTimeout(r, 2000));
   console.log('watching', mem());
@@ -43,6 +48,8 @@ try {
   for (let i = 0; i < EDITS; i++) {
     const body = `edit ${i} ${Date.now()}\n`;
     t0 = t();
+    tEdit = t0;
+    if (process.env.PROBE_TRACE) console.error('TRACE write local', Date.now() % 100000);
     await writeFile(join(folder, `edit${i}.txt`), body);
     for (;;) {
       const got = await readFile(join(hub.dataDir, 'alice', 'workspace', `edit${i}.txt`), 'utf8').catch(() => '');
@@ -50,8 +57,10 @@ try {
       await new Promise((r) => setTimeout(r, 5));
     }
     up.push(t() - t0);
+    if (process.env.PROBE_TRACE) console.error('TRACE seen on hub', Date.now() % 100000);
     const body2 = `agent ${i} ${Date.now()}\n`;
     t0 = t();
+    tEdit = t0;
     await writeFile(join(hub.dataDir, 'alice', 'workspace', `agent${i}.txt`), body2);
     for (;;) {
       const got = await readFile(join(folder, `agent${i}.txt`), 'utf8').catch(() => '');
