@@ -1,6 +1,7 @@
 // The tray as a pure function of the engine's status: which icon, which one-line tooltip, which
 // menu. tray.ts turns this model into Electron objects; tests check it without Electron.
 import type { EngineStatus } from '../sync/types.ts';
+import { formatBytes } from '../../shared/format-bytes.ts';
 
 export type TrayIconName = 'idle' | 'syncing' | 'paused' | 'offline' | 'error' | 'conflicts';
 
@@ -60,17 +61,6 @@ export function trayIcon(s: EngineStatus): TrayIconName {
   }
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 

@@ -1,6 +1,7 @@
 // The tray as a function of engine status: icon, one-line tooltip and menu for each state.
 import { describe, expect, it } from 'vitest';
-import { formatBytes, TOOLTIP_MAX, trayIcon, trayView, type MenuEntry } from '../../app/main/tray-state.ts';
+import { formatBytes } from '../../shared/format-bytes.ts';
+import { TOOLTIP_MAX, trayIcon, trayView, type MenuEntry } from '../../app/main/tray-state.ts';
 import type { ConflictInfo, EngineStatus } from '../../app/sync/types.ts';
 
 const base: EngineStatus = { phase: 'idle', pending: 0, conflicts: [], issues: [] };

@@ -29,17 +29,7 @@ export function announce(region: HTMLElement, text: string, tone: '' | 'ok' | 'f
   region.textContent = text;
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
+export { formatBytes } from '../../../shared/format-bytes.ts';
 
 export function formatTime(iso: string, short = false): string {
   const d = new Date(iso);
