@@ -4,6 +4,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { startHub, type HubHandle } from './hub.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SYNC_BIN = join(REPO, 'bin/youlab-sync.js');
@@ -158,4 +160,45 @@ export async function makeClient(root: string, name: string, server: string, key
     read: (rel) => readFile(join(folder, rel), 'utf8'),
   };
   return c;
+}
+
+export interface DevicePair {
+  a: TestClient;
+  b: TestClient;
+  /** The user's hub workspace folder. */
+  ws: string;
+  user: string;
+}
+
+/**
+ * One real hub and a temp root for a test file (started in beforeAll, stopped in afterAll), and
+ * `pair()`: a fresh user with two devices, `alpha` and `beta`. User ids start with `prefix`.
+ */
+export function useHubWithDevices(prefix: string): { readonly hub: HubHandle; readonly root: string; pair(): Promise<DevicePair> } {
+  let hub: HubHandle | undefined;
+  let root: { dir: string; cleanup(): Promise<void> } | undefined;
+  let n = 0;
+  beforeAll(async () => {
+    hub = await startHub();
+    root = await makeRoot();
+  });
+  afterAll(async () => {
+    await hub?.stop();
+    await root?.cleanup();
+  });
+  return {
+    get hub() {
+      return hub!;
+    },
+    get root() {
+      return root!.dir;
+    },
+    async pair() {
+      const user = `${prefix}${++n}`;
+      const key = await hub!.createKey(user);
+      const a = await makeClient(join(root!.dir, user), 'alpha', hub!.url, key);
+      const b = await makeClient(join(root!.dir, user), 'beta', hub!.url, key);
+      return { a, b, ws: join(hub!.dataDir, user, 'workspace'), user };
+    },
+  };
 }

@@ -2,31 +2,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHub, type HubHandle } from '../helpers/hub.ts';
-import { makeClient, makeRoot, type TestClient } from '../helpers/client.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestClient, useHubWithDevices, type DevicePair } from '../helpers/client.ts';
 
-let hub: HubHandle;
-let root: { dir: string; cleanup(): Promise<void> };
-let n = 0;
-
-beforeAll(async () => {
-  hub = await startHub();
-  root = await makeRoot();
-});
-afterAll(async () => {
-  await hub?.stop();
-  await root?.cleanup();
-});
-
-/** A fresh user with two devices. */
-async function pair(): Promise<{ a: TestClient; b: TestClient; ws: string; user: string }> {
-  const user = `u${++n}`;
-  const key = await hub.createKey(user);
-  const a = await makeClient(join(root.dir, user), 'alpha', hub.url, key);
-  const b = await makeClient(join(root.dir, user), 'beta', hub.url, key);
-  return { a, b, ws: join(hub.dataDir, user, 'workspace'), user };
-}
+const world = useHubWithDevices('u');
+const pair = (): Promise<DevicePair> => world.pair();
 
 async function tree(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};

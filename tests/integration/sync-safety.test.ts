@@ -5,31 +5,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashBytes } from '../../shared/hash.ts';
-import { startHub, type HubHandle } from '../helpers/hub.ts';
-import { makeClient, makeRoot, runOnce, SYNC_BIN, type TestClient } from '../helpers/client.ts';
+import { runOnce, SYNC_BIN, type TestClient, useHubWithDevices, type DevicePair } from '../helpers/client.ts';
 
-let hub: HubHandle;
-let root: { dir: string; cleanup(): Promise<void> };
-let n = 0;
-
-beforeAll(async () => {
-  hub = await startHub();
-  root = await makeRoot();
-});
-afterAll(async () => {
-  await hub?.stop();
-  await root?.cleanup();
-});
-
-async function pair(): Promise<{ a: TestClient; b: TestClient; ws: string }> {
-  const user = `s${++n}`;
-  const key = await hub.createKey(user);
-  const a = await makeClient(join(root.dir, user), 'alpha', hub.url, key);
-  const b = await makeClient(join(root.dir, user), 'beta', hub.url, key);
-  return { a, b, ws: join(hub.dataDir, user, 'workspace') };
-}
+const world = useHubWithDevices('s');
+const pair = (): Promise<DevicePair> => world.pair();
 
 async function files(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true, withFileTypes: true }))
@@ -147,7 +128,7 @@ describe('safety', { timeout: 120_000 }, () => {
     const oldHash = hashBytes(big);
 
     // A throttled download, killed once its temp file has bytes in it.
-    const child = spawn(process.execPath, [SYNC_BIN, '--server', hub.url, '--folder', b.folder, '--state-dir', b.stateDir, '--device', 'beta', '--once', '--max-rate', '300000'], {
+    const child = spawn(process.execPath, [SYNC_BIN, '--server', world.hub.url, '--folder', b.folder, '--state-dir', b.stateDir, '--device', 'beta', '--once', '--max-rate', '300000'], {
       env: { ...process.env, YOULAB_API_KEY: (b.opts().key), YOULAB_SYNC_CONFIG: join(b.stateDir, 'none.yaml') },
       stdio: 'ignore',
     });
@@ -175,7 +156,7 @@ describe('safety', { timeout: 120_000 }, () => {
     await mkdir(join(a.folder, 'd'));
     const big = Buffer.alloc(3 * 1024 * 1024, 2);
     await a.write('d/up.bin', big);
-    const child = spawn(process.execPath, [SYNC_BIN, '--server', hub.url, '--folder', a.folder, '--state-dir', a.stateDir, '--device', 'alpha', '--once', '--max-rate', '300000'], {
+    const child = spawn(process.execPath, [SYNC_BIN, '--server', world.hub.url, '--folder', a.folder, '--state-dir', a.stateDir, '--device', 'alpha', '--once', '--max-rate', '300000'], {
       env: { ...process.env, YOULAB_API_KEY: a.opts().key, YOULAB_SYNC_CONFIG: join(a.stateDir, 'none.yaml') },
       stdio: 'ignore',
     });
