@@ -47,7 +47,16 @@ export class KbScheduler {
 
   private run(userId: string): void {
     if (this.stopped) return;
-    this.sync.sync(userId, 'bidirectional').catch((e: unknown) => this.opts.onError?.(userId, e));
+    this.sync.sync(userId, 'bidirectional').then(
+      (s) => {
+        // A workspace event that lands while a round lists the folder can go unseen by that round;
+        // after a round that moved files, one more debounced round confirms nothing is left
+        // (it converges: a round with nothing to move does not ask for another).
+        const moved = s.uploaded.length + s.downloaded.length + s.deleted_in_openwebui.length + s.deleted_in_workspace.length;
+        if (moved > 0) this.poke(userId);
+      },
+      (e: unknown) => this.opts.onError?.(userId, e),
+    );
   }
 
   private async everyone(): Promise<void> {
