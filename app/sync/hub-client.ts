@@ -146,12 +146,33 @@ export class HubClient {
   }
 
   async list(): Promise<FileList> {
+    const r = await this.listIfChanged();
+    if ('notModified' in r) throw new HubError('protocol', 'the hub answered 304 to an unconditional listing');
+    return r;
+  }
+
+  /**
+   * The listing, or `{notModified}` when `cleanCursor` is given and the hub answers 304: nothing
+   * was announced in the feed after that cursor and the hub vouches for its view (server/README.md,
+   * "Listing"). A hub that does not know conditional listings answers 200 as before.
+   */
+  async listIfChanged(cleanCursor?: string): Promise<FileList | { notModified: true; cursor: string }> {
     const u = await this.user();
-    const res = await this.request(() =>
-      // The hub answers once it has stat'ed (and, the first time, hashed) every file: 100,000
-      // files take minutes to hash, so the listing gets LIST_TIMEOUT, not the transfer timeout.
-      this.http.get(`users/${encodeURIComponent(u)}/workspace/files`, { responseType: 'text', timeout: LIST_TIMEOUT, signal: this.opts.signal }),
-    );
+    const headers: Record<string, string> = cleanCursor ? { 'if-none-match': `"${cleanCursor}"` } : {};
+    const res = await this.withRateLimit(async () => {
+      let r: Response<string>;
+      try {
+        // The hub answers once it has stat'ed (and, the first time, hashed) every file: 100,000
+        // files take minutes to hash, so the listing gets LIST_TIMEOUT, not the transfer timeout.
+        r = await this.http.get(`users/${encodeURIComponent(u)}/workspace/files`, { headers, responseType: 'text', timeout: LIST_TIMEOUT, signal: this.opts.signal });
+      } catch (e) {
+        throw toNetworkError(e);
+      }
+      if (r.statusCode === 304 && cleanCursor) return r;
+      if (r.statusCode >= 300) throw errorFrom(r.statusCode, r.body, r.headers['retry-after']);
+      return r;
+    });
+    if (res.statusCode === 304) return { notModified: true, cursor: cleanCursor! };
     return FileListSchema.parse(parseJson(res));
   }
 

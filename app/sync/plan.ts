@@ -69,9 +69,23 @@ export function planRound(input: PlanInput): Plan {
     steps.push({ kind: 'move-aside', key: t.key, fromRel: t.rel, toRel: conflictCopyName(t.rel, input.device, stamp), why: 'two spellings (NFC/NFD) of one name' });
   }
 
-  const localHashes = new Map([...local].map(([k, v]) => [k, v.hash]));
-  const remoteHashes = new Map([...remote].map(([k, v]) => [k, v.hash]));
-  const actions = reconcile(base, localHashes, remoteHashes);
+  // A path where base, local and remote hold the same hash decides "nothing" (reconcile.ts), so it
+  // is left out of all three: a no-change plan of 100,000 files then sorts and decides none of
+  // them. A path is dropped from all three maps or from none.
+  const agreed = new Set<string>();
+  const localHashes = new Map<string, string>();
+  for (const [k, v] of local) {
+    if (base.get(k) === v.hash && remote.get(k)?.hash === v.hash) agreed.add(k);
+    else localHashes.set(k, v.hash);
+  }
+  const baseHashes = new Map<string, string>();
+  const remoteHashes = new Map<string, string>();
+  // Every agreed path is in all three maps, so equal sizes mean every path agrees.
+  if (agreed.size !== base.size || agreed.size !== remote.size) {
+    for (const [k, h] of base) if (!agreed.has(k)) baseHashes.set(k, h);
+    for (const [k, v] of remote) if (!agreed.has(k)) remoteHashes.set(k, v.hash);
+  }
+  const actions = reconcile(baseHashes, localHashes, remoteHashes);
 
   // What exists once the round is done; a path that is a file here and a folder there clashes.
   const finalFiles = new Set<string>();

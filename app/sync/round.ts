@@ -78,10 +78,14 @@ export async function runRound(ctx: RoundContext): Promise<RoundResult> {
   const { state } = ctx;
   // The listing is asked for while the folder is scanned: the two are independent (the hub takes
   // its cursor before walking, so a hub change during either is announced again by the feed).
-  const listed = ctx.hub.list();
+  const clean = usableCleanCursor(state, ctx.ignore);
+  const listed = clean === undefined ? ctx.hub.list() : ctx.hub.listIfChanged(clean);
   listed.catch(() => {});
   let scan = await scanLocal(ctx.folder, { ignore: ctx.ignore, cache: state.cache, ...(ctx.hashFile ? { hash: ctx.hashFile } : {}) });
-  const baseMap = new Map(Object.entries(state.base).filter(([k]) => !ctx.ignore.ignores(k)));
+  // A path the scan found as a file passed the ignore rules already; only the others are asked
+  // (100,000 ignore checks cost ~0.2 s, twice: base and listing).
+  const kept = (k: string): boolean => scan.files.has(k) || !ctx.ignore.ignores(k);
+  const baseMap = new Map(Object.entries(state.base).filter(([k]) => kept(k)));
   if (scan.root === 'missing') {
     if (baseMap.size > 0) {
       throw new RoundError(
@@ -95,11 +99,22 @@ export async function runRound(ctx: RoundContext): Promise<RoundResult> {
   }
   for (const t of scan.temps) await unlink(join(ctx.folder, t)).catch(() => {});
 
-  const listing = await listed;
+  let listing = await listed;
+  if ('notModified' in listing && (state.cleanHidden ?? []).some(kept)) {
+    // A path the rules hid when the clean cursor was set is synced now (the scan found it): its
+    // hub side was never compared with base, so this round needs the full listing after all.
+    listing = await ctx.hub.list();
+  }
   const remoteEntries = new Map<string, FileEntry>();
-  for (const f of listing.files) {
-    const key = pathKey(f.path);
-    if (!ctx.ignore.ignores(key)) remoteEntries.set(key, f);
+  if ('notModified' in listing) {
+    // 304: the hub holds exactly `base` (see usableCleanCursor), so the base is the remote view.
+    // Every remote step planned from it is still conditional on that base (If-Match / If-None-Match).
+    for (const [key, hash] of baseMap) remoteEntries.set(key, { path: key, hash, size: 0, modified: '' } as FileEntry);
+  } else {
+    for (const f of listing.files) {
+      const key = pathKey(f.path);
+      if (kept(key)) remoteEntries.set(key, f);
+    }
   }
 
   const plan = planRound({
@@ -135,11 +150,35 @@ export async function runRound(ctx: RoundContext): Promise<RoundResult> {
     await exec.runAll(plan.steps.filter((s) => !isDelete(s)));
   }
 
-  // Cache exactly what the folder holds now (scan + what this round wrote), then persist.
-  state.cache = { ...scan.cache, ...exec.cacheUpdates };
-  for (const rel of exec.cacheDrops) delete state.cache[rel];
+  // Cache exactly what the folder holds now (scan + what this round wrote), then persist. One
+  // assignment: the state's change tracking compares it with the old cache (state.ts), so an
+  // unchanged folder writes nothing.
+  let cache = scan.cache;
+  if (Object.keys(exec.cacheUpdates).length > 0 || exec.cacheDrops.size > 0) {
+    cache = { ...scan.cache, ...exec.cacheUpdates };
+    for (const rel of exec.cacheDrops) delete cache[rel];
+  }
+  state.cache = cache;
   for (const key of Object.keys(state.failures)) {
     if (!scan.files.has(key)) delete state.failures[key];
+  }
+  if ('notModified' in listing) {
+    // A step that asks for another round (a 412: the hub moved behind its feed, a file changing
+    // here) makes the next round list in full rather than plan from the base again.
+    if (exec.result.again || moves.length > 0) {
+      delete state.cleanCursor;
+      delete state.cleanHidden;
+    }
+  } else {
+    const verdict = cleanAfter(listing.files, state.base, { ignores: (k) => !kept(k) });
+    if (verdict && !exec.result.again && exec.result.failed === 0 && !plan.steps.some(changesRemote)) {
+      state.cleanCursor = listing.cursor;
+      if (verdict.hidden.length > 0) state.cleanHidden = verdict.hidden;
+      else delete state.cleanHidden;
+    } else {
+      delete state.cleanCursor;
+      delete state.cleanHidden;
+    }
   }
   await ctx.store.save(state);
 
@@ -151,6 +190,78 @@ export async function runRound(ctx: RoundContext): Promise<RoundResult> {
     unstable: scan.unstable.length,
     cursor: listing.cursor,
   };
+}
+
+// ---- the clean cursor -------------------------------------------------------------------------
+//
+// A no-change round should not need the hub's full listing. The hub lets the client ask for it
+// conditionally (If-None-Match "<cursor>", server/README.md "Listing"): 304 means the feed holds
+// nothing after that cursor and the hub has verified its view, i.e. the hub holds now what it
+// listed at that cursor. The client may then plan against `base` as the remote view only if it
+// knows the listing at that cursor equalled its base. Why that is safe (SYNC-SPEC's decision
+// table, shared/reconcile.ts, needs the true remote hash of every path):
+//
+// - `cleanCursor = C` is stored only after a round whose listing L (cursor C, taken by the hub
+//   before its walk) equals the base at the end of that round on every path the ignore rules let
+//   through (`cleanAfter`), when the round planned nothing on the hub (no upload, remote delete or
+//   conflict), and no step failed or asked for another round. So at that point hub(C) = base.
+// - Every later change to `base` (a full round, a quick round, a resolution) drops `cleanCursor`
+//   (state.ts `track`), so whenever it is present, base is still the base that equalled L.
+// - A 304 for C means nothing was announced after C, so hub(now) = hub(C) = L = base: planning
+//   with remote := base gives exactly the plan the full listing would give. The hub only answers
+//   304 once it has walked the workspace, and announces whatever its walks find the watcher
+//   missed after C; the engine resumes the feed from C, so such a change reaches the client too.
+// - Remote steps planned from a 304 are still conditional on base (If-Match base / If-None-Match
+//   *), and any change they make drops `cleanCursor` (base changes) or fails with 412 (the hub
+//   moved meanwhile; a round that asks for another drops it too), so the next round lists in full.
+// - Ignore rules: L was compared only on paths the round syncs (not ignored, or found by the scan
+//   as a file); the paths left out (listed by the hub or in base) are kept in `cleanHidden`. If one
+//   of them is no longer ignored (the rules changed) the clean cursor is not sent; if the scan
+//   finds one, the round asks for the full listing after the 304.
+// - An older hub ignores the header and answers 200: the round is the full round it always was.
+
+/** Hidden paths above this many: not worth keeping; such a folder always lists in full. */
+const MAX_CLEAN_HIDDEN = 1000;
+
+/** The clean cursor to send as If-None-Match, if the state holds one that still applies. */
+export function usableCleanCursor(state: SyncState, ignore: IgnoreMatcher): string | undefined {
+  const c = state.cleanCursor;
+  if (c === undefined) return undefined;
+  for (const p of state.cleanHidden ?? []) if (!ignore.ignores(p)) return undefined;
+  return c;
+}
+
+/**
+ * Whether the listing equals `base` on every path the rules let through, and which paths (of the
+ * listing or base) they hid; undefined when they differ.
+ */
+export function cleanAfter(
+  files: readonly { path: string; hash: string }[],
+  base: Readonly<Record<string, string>>,
+  ignore: Pick<IgnoreMatcher, 'ignores'>,
+): { hidden: string[] } | undefined {
+  const hidden = new Set<string>();
+  let listed = 0;
+  for (const f of files) {
+    const key = pathKey(f.path);
+    if (ignore.ignores(key)) {
+      hidden.add(key);
+      continue;
+    }
+    if (base[key] !== f.hash) return undefined;
+    listed++;
+  }
+  let inBase = 0;
+  for (const key of Object.keys(base)) {
+    if (ignore.ignores(key)) hidden.add(key);
+    else inBase++;
+  }
+  if (inBase !== listed || hidden.size > MAX_CLEAN_HIDDEN) return undefined;
+  return { hidden: [...hidden].sort() };
+}
+
+function changesRemote(s: Step): boolean {
+  return s.kind === 'upload' || s.kind === 'delete-remote' || s.kind === 'conflict' || s.kind === 'move-aside';
 }
 
 /** Runs planned steps; shared by the full round and the quick round (quick-round.ts). */

@@ -1,9 +1,15 @@
 // Notices files another process (Ralph's agent) writes straight into `<data>/<user>/workspace`
 // and feeds them to the store, which announces them in the change feed. One chokidar watcher
-// on the data dir covers users created later. Files are reported once their size/mtime held
-// still for ~150 ms, so a slowly written file is not recorded half-written.
+// on the data dir covers users created later.
+// The hub's own writes land in the same folder (a bulk first sync: thousands of renames), so an
+// event for a file whose lstat (inode, size, mtime) is exactly what the store last wrote or
+// recorded there is dropped at once: one lstat, no lock, no hash. Any other file is recorded
+// once its size and mtime held still for `stabilityMs`, so a slowly written file is not
+// recorded half-written (our own check rather than chokidar's awaitWriteFinish, which would
+// poll every hub-written file too).
+import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { UserIdSchema } from '../../shared/protocol.ts';
 import type { Logger } from '../log.ts';
@@ -27,26 +33,94 @@ export function classify(dataDir: string, abs: string): { user: string; rel: str
   return { user, rel: parts.length > 2 ? parts.slice(2).join('/') : undefined };
 }
 
-export function watchAgentWrites(store: FsWorkspaceStore, dataDir: string, log: Logger, stabilityMs = 150, settleMs = 300): AgentWatcher {
+/** The part of the watcher the store must answer: is this file the hub's own, and record it. */
+export type WatchedStore = Pick<FsWorkspaceStore, 'isOwnFile' | 'recordExternal'>;
+
+interface Waiting {
+  user: string;
+  rel: string;
+  size: number;
+  mtimeMs: number;
+  /** When size and mtime were last seen to change (or first seen). */
+  since: number;
+}
+
+export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logger, stabilityMs = 150, settleMs = 300, pollMs = 50): AgentWatcher {
   const watcher: FSWatcher = watch(dataDir, {
     ignoreInitial: true,
     followSymlinks: false,
-    awaitWriteFinish: { stabilityThreshold: stabilityMs, pollInterval: 50 },
     ignored: (p: string) => classify(dataDir, p) === 'ignore',
   });
-  const handle = (kind: 'upsert' | 'delete') => (abs: string) => {
+  let closed = false;
+  const record = (user: string, rel: string, kind: 'upsert' | 'delete'): void => {
+    if (closed) return;
+    store.recordExternal(user, rel, kind).catch((err: unknown) => log.warn({ err, user }, 'agent change not recorded'));
+  };
+
+  // ---- stability: files not written by the hub wait until size and mtime hold still ----------
+  const waiting = new Map<string, Waiting>();
+  let poll: NodeJS.Timeout | undefined;
+  const ensurePoll = (): void => {
+    if (poll || closed || waiting.size === 0) return;
+    poll = setTimeout(() => {
+      tick()
+        .catch((err: unknown) => log.warn({ err }, 'agent watcher poll failed'))
+        .finally(() => {
+          poll = undefined;
+          ensurePoll();
+        });
+    }, pollMs);
+    poll.unref();
+  };
+  const tick = async (): Promise<void> => {
+    const now = Date.now();
+    const entries = [...waiting];
+    const stats = await Promise.all(entries.map(([abs]) => lstat(abs).catch(() => undefined)));
+    for (const [k, [abs, w]] of entries.entries()) {
+      if (waiting.get(abs) !== w) continue; // replaced or dropped meanwhile
+      const st = stats[k];
+      if (!st?.isFile() || store.isOwnFile(w.user, w.rel, st)) {
+        waiting.delete(abs); // gone (the unlink event reports it), or the hub wrote it meanwhile
+      } else if (st.size !== w.size || st.mtimeMs !== w.mtimeMs) {
+        Object.assign(w, { size: st.size, mtimeMs: st.mtimeMs, since: now });
+      } else if (now - w.since >= stabilityMs) {
+        waiting.delete(abs);
+        record(w.user, w.rel, 'upsert');
+      }
+    }
+  };
+  /** An add/change (or a file found by a rescan): dropped if it is the hub's own, else awaited. */
+  const consider = async (abs: string, known?: Stats): Promise<void> => {
     const c = classify(dataDir, abs);
     if (typeof c !== 'object' || !c.rel) return;
-    store.recordExternal(c.user, c.rel, kind).catch((err: unknown) => log.warn({ err, user: c.user }, 'agent change not recorded'));
+    const st = known ?? (await lstat(abs).catch(() => undefined));
+    if (!st?.isFile()) return; // symlinks and folders are never recorded; a vanished file has its unlink
+    if (store.isOwnFile(c.user, c.rel, st)) return;
+    const w = waiting.get(abs);
+    if (w) {
+      if (w.size !== st.size || w.mtimeMs !== st.mtimeMs) Object.assign(w, { size: st.size, mtimeMs: st.mtimeMs, since: Date.now() });
+    } else {
+      waiting.set(abs, { user: c.user, rel: c.rel, size: st.size, mtimeMs: st.mtimeMs, since: Date.now() });
+    }
+    ensurePoll();
   };
-  watcher.on('add', handle('upsert'));
-  watcher.on('change', handle('upsert'));
-  watcher.on('unlink', handle('delete'));
+  const onUpsert = (abs: string): void => {
+    consider(abs).catch((err: unknown) => log.warn({ err }, 'agent change not recorded'));
+  };
+  watcher.on('add', onUpsert);
+  watcher.on('change', onUpsert);
+  watcher.on('unlink', (abs: string) => {
+    waiting.delete(abs);
+    const c = classify(dataDir, abs);
+    if (typeof c === 'object' && c.rel) record(c.user, c.rel, 'delete');
+  });
   watcher.on('error', (err) => log.warn({ err }, 'workspace watcher error'));
 
+  // ---- new folders: walked once things settle ----------------------------------------------
   // chokidar can miss files created in a folder while it is still setting up that folder's
-  // watch (mkdir -p a/b && write a/b/f). So a new folder is walked once things settle; the
-  // store skips whatever it already recorded (same hash), so nothing is announced twice.
+  // watch (mkdir -p a/b && write a/b/f). So a new folder is walked once things settle; its
+  // files go through `consider` like any event (the hub's own are dropped at once, the store
+  // skips whatever it already recorded), so nothing is announced twice.
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const schedule = (): void => {
@@ -63,21 +137,18 @@ export function watchAgentWrites(store: FsWorkspaceStore, dataDir: string, log: 
     timer.unref();
   };
   const rescan = async (dir: string): Promise<void> => {
-    const now = Date.now();
-    for (const e of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
-      if (!e.isFile()) continue;
-      const abs = join(e.parentPath, e.name);
-      const c = classify(dataDir, abs);
-      if (typeof c !== 'object' || !c.rel) continue;
-      const st = await lstat(abs).catch(() => undefined);
-      if (!st?.isFile()) continue;
-      if (now - st.mtimeMs < stabilityMs * 2) {
-        // Possibly still being written: look again later rather than hash half a file.
-        pending.add(dirname(abs));
-        schedule();
-        continue;
+    // Folder by folder, so one subfolder removed mid-walk does not lose the rest of the tree
+    // (a recursive readdir rejects as a whole when any folder under it vanishes).
+    const stack = [dir];
+    while (stack.length && !closed) {
+      const d = stack.pop()!;
+      const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+      const files: string[] = [];
+      for (const e of entries) {
+        if (e.isDirectory()) stack.push(join(d, e.name));
+        else if (e.isFile()) files.push(join(d, e.name));
       }
-      await store.recordExternal(c.user, c.rel, 'upsert');
+      for (let i = 0; i < files.length; i += 64) await Promise.all(files.slice(i, i + 64).map((abs) => consider(abs)));
     }
   };
   watcher.on('addDir', (abs: string) => {
@@ -91,7 +162,10 @@ export function watchAgentWrites(store: FsWorkspaceStore, dataDir: string, log: 
   return {
     ready,
     close: async () => {
+      closed = true;
       if (timer) clearTimeout(timer);
+      if (poll) clearTimeout(poll);
+      waiting.clear();
       await watcher.close();
     },
   };

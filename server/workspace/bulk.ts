@@ -1,8 +1,10 @@
 // Bulk transfer routes (shared/bulk-protocol.ts), mounted beside the workspace routes:
 //   POST /bulk       frames {path, ifMatch|ifNoneMatch, sha256, size} + bytes -> {results: [...]}
 //   POST /bulk-get   JSON {paths: [...]} -> frames {path, status, hash, size, modified} + bytes
-// Each file goes through the same store.write / store.read as PUT and GET of one file, so it is
-// conditional, hash-checked and atomic on its own; one file's refusal never stops the others.
+// An upload is read whole first (bounded: BULK_MAX_BYTES), then handed to store.writeMany, which
+// applies each file with the semantics of a PUT of one file (conditional, hash-checked, atomic on
+// its own, in request order) but writes the batch in parallel under one lock. Downloads go
+// through store.read like a GET. One file's refusal never stops the others.
 // A bulk request counts once against the transfer rate limit.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -24,7 +26,7 @@ import { ERROR_STATUS, type ErrorCode } from '../../shared/protocol.ts';
 import { refuseLargeBody } from '../http/body-limit.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
-import type { FsWorkspaceStore } from './fs-store.ts';
+import type { BatchItem, FsWorkspaceStore } from './fs-store.ts';
 import { StoreError } from './types.ts';
 
 export interface BulkRouteOptions {
@@ -59,7 +61,20 @@ export function bulkRoutes(opts: BulkRouteOptions): Router {
     const user = userOf(res);
     const reader = new FrameReader(req);
     const results: BulkResult[] = [];
+    // Entries to write, and where each one's result goes in `results`.
+    const batch: BatchItem[] = [];
+    const slots: number[] = [];
     const perFileMax = Math.min(opts.maxFileBytes, BULK_MAX_FILE_BYTES);
+    let applied = false;
+    const apply = async (): Promise<void> => {
+      if (applied || batch.length === 0) return;
+      applied = true; // once: a failure of the batch itself must not write it twice
+      const done = await store.writeMany(user, batch);
+      for (const [k, r] of done.entries()) {
+        const path = batch[k]!.path;
+        results[slots[k]!] = r.ok ? { path, status: 200, hash: r.entry.hash, size: r.entry.size, modified: r.entry.modified } : fromError(path, r.error, log);
+      }
+    };
     try {
       for (;;) {
         const raw = await reader.header();
@@ -88,20 +103,15 @@ export function bulkRoutes(opts: BulkRouteOptions): Router {
           continue;
         }
         const bytes = await reader.body(size);
-        try {
-          const w = await store.write(user, h.path, bytes, {
-            ...(h.ifMatch ? { ifMatch: h.ifMatch } : { ifNoneMatch: true }),
-            expectedHash: h.sha256,
-            source: 'client',
-          });
-          results.push({ path: h.path, status: 200, hash: w.hash, size: w.size, modified: w.modified });
-        } catch (err) {
-          results.push(fromError(h.path, err, log));
-        }
+        slots.push(results.length);
+        results.push(failure(h.path, 'internal', 'not applied')); // replaced by apply()
+        batch.push({ path: h.path, bytes, opts: { ...(h.ifMatch ? { ifMatch: h.ifMatch } : { ifNoneMatch: true }), expectedHash: h.sha256, source: 'client' } });
       }
+      await apply();
     } catch (err) {
-      // The framing broke (or the body grew too large): what was applied stays applied, and is
-      // reported; the rest of the body is not read.
+      // The framing broke (or the body grew too large): the entries read whole before the break
+      // are applied and reported, as if sent alone; the rest of the body is not read.
+      await apply().catch((e: unknown) => log.error({ err: e }, 'bulk upload failed'));
       res.setHeader('Connection', 'close');
       const code: ErrorCode = err instanceof HttpError ? err.code : err instanceof BulkFormatError ? 'bad_request' : 'internal';
       if (code === 'internal') log.error({ err }, 'bulk upload failed');

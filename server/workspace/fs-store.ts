@@ -12,18 +12,21 @@ import { lstat, mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import pLimit from 'p-limit';
 import { fsyncDir, tempPathFor } from '../../shared/atomic-fs.ts';
 import { HASH_PREFIX } from '../../shared/hash.ts';
 import { checkPath, pathKey } from '../../shared/paths.ts';
 import { UserIdSchema, type Change, type Changes, type FileEntry, type PutResult } from '../../shared/protocol.ts';
 import type { Logger } from '../log.ts';
 import { assertRealRoot, locate, validPath } from './fs-paths.ts';
-import { HashCache } from './hash-cache.ts';
+import { HashCache, statKey } from './hash-cache.ts';
 import { ChangeJournal, type Journal } from './journal.ts';
 import { KeyedMutex } from './mutex.ts';
 import { wouldExceedQuota } from './quota.ts';
 import { StoreError, type DeleteOptions, type WorkspaceStore, type WriteOptions } from './types.ts';
 import { VersionStore, type Version } from './versions.ts';
+import { announceMissed, missedChanges } from './verify-walk.ts';
+import { checkPreconditions, independentGroups } from './write-plan.ts';
 
 export interface FsStoreOptions {
   dataDir: string;
@@ -47,6 +50,36 @@ export interface WriteLock {
   run<T>(key: string, fn: (lease: { assertHeld(): void }) => Promise<T>): Promise<T>;
 }
 
+/** One file of a batch write (`writeMany`): its bytes are in memory. */
+export interface BatchItem {
+  path: string;
+  bytes: Uint8Array;
+  opts: WriteOptions;
+}
+
+/** The outcome of one batch item: what `write()` would have returned, or thrown. */
+export type BatchResult = { ok: true; entry: PutResult } | { ok: false; error: unknown };
+
+/** An upload received into a temp file (fsynced), ready to be applied under the lock. */
+interface Prepared {
+  /** Index in the request. */
+  i: number;
+  p: string;
+  tmp: string;
+  hash: string;
+  size: number;
+  /** Stat of the temp file; a rename keeps inode, size and mtime, so it is the stat the file will have. */
+  st: Stats;
+  opts: WriteOptions;
+}
+
+/**
+ * How many file operations of one batch are in flight at once: temp writes with their fsync,
+ * lookups, renames. Enough to keep the disk queue and the libuv pool busy (fsync one at a time
+ * is ~0.5 ms of waiting per file), few enough not to starve other requests of the pool.
+ */
+const BATCH_IO_PARALLEL = 16;
+
 /** Temp uploads older than this are leftovers of a crashed instance (an upload in flight keeps touching its file). */
 const STALE_TMP_MS = 60 * 60 * 1000;
 
@@ -55,6 +88,11 @@ interface UserState {
   versions: VersionStore;
   /** Last content hash the hub recorded per path (null = deleted): lets the watcher skip the hub's own writes. */
   known: Map<string, string | null>;
+  /**
+   * statKey (size, mtime, inode) of the file the hub last wrote or recorded per path: a watcher
+   * event for a file whose lstat still matches is the hub's own doing and is dropped without a lock.
+   */
+  recorded: Map<string, string>;
   /** Bytes in the workspace; undefined = recount on next use. */
   usage?: number;
   /** Bumped by every write/delete, so a listing that raced one does not overwrite `usage` with a stale count. */
@@ -69,6 +107,8 @@ export class FsWorkspaceStore implements WorkspaceStore {
   readonly journal: Journal;
   private readonly listeners = new Set<(userId: string, change: Change) => void>();
   private readonly states = new Map<string, UserState>();
+  /** Users whose workspace this instance walked completely (a listing), and when that walk started. */
+  private readonly walkedAt = new Map<string, number>();
   private readonly locks: WriteLock;
   /** Writes and deletes under way, so shutdown can let them finish (or fail cleanly) first. */
   private readonly inflight = new Set<Promise<unknown>>();
@@ -128,6 +168,7 @@ export class FsWorkspaceStore implements WorkspaceStore {
         cache: new HashCache(join(hub, 'hash-cache.json'), hub),
         versions: new VersionStore(join(hub, 'versions'), join(hub, 'versions')),
         known: new Map(),
+        recorded: new Map(),
         generation: 0,
       };
       this.states.set(userId, s);
@@ -194,6 +235,13 @@ export class FsWorkspaceStore implements WorkspaceStore {
     const cursor = await this.journal.cursor(userId);
     const s = await this.state(userId);
     const generation = s.generation;
+    const startedAt = Date.now();
+    // The view this walk checks the disk against (verify-walk.ts). Without an earlier walk here
+    // and without a cache file there is no view yet: nothing can have been missed relative to it.
+    const viewBefore = s.cache.paths();
+    const checking = this.walkedAt.has(userId) || viewBefore.length > 0;
+    const walked: { rel: string; path: string; hash: string; before: string | undefined }[] = [];
+    const before = new Map<string, string | undefined>();
     const root = this.workspaceDir(userId);
     const files: FileEntry[] = [];
     const live = new Set<string>();
@@ -205,7 +253,10 @@ export class FsWorkspaceStore implements WorkspaceStore {
     const known = new Map<string, Promise<{ hash: string; st: Stats } | undefined>>();
     const ahead = (i: number): void => {
       const rel = rels[i];
-      if (rel !== undefined && checkPath(pathKey(rel)).ok) known.set(rel, s.cache.hashOf(pathKey(rel), join(root, rel)));
+      if (rel === undefined || !checkPath(pathKey(rel)).ok) return;
+      // Read before hashOf may replace it: the hash this path had in the hub's view.
+      before.set(rel, s.cache.peek(pathKey(rel)));
+      known.set(rel, s.cache.hashOf(pathKey(rel), join(root, rel)));
     };
     for (let i = 0; i < 64; i++) ahead(i);
     for (const [i, rel] of rels.entries()) {
@@ -224,7 +275,10 @@ export class FsWorkspaceStore implements WorkspaceStore {
         continue;
       }
       const r = await pending;
+      const was = before.get(rel);
+      before.delete(rel);
       if (!r) continue;
+      if (checking && was !== r.hash) walked.push({ rel, path, hash: r.hash, before: was });
       live.add(path);
       usage += r.st.size;
       files.push(entry(path, r.hash, r.st));
@@ -232,8 +286,26 @@ export class FsWorkspaceStore implements WorkspaceStore {
     s.cache.retain(live);
     if (s.generation === generation) s.usage = usage;
     await s.cache.save().catch((err: unknown) => this.opts.log.warn({ err }, 'hash cache not saved'));
+    if (checking) await announceMissed(this, userId, missedChanges(walked, viewBefore, live), this.opts.log);
+    this.walkedAt.set(userId, startedAt);
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return { cursor, files };
+  }
+
+  /**
+   * The listing at `cursor` is still what this hub would list (a conditional listing may answer
+   * 304): nothing was announced after it, and this instance has walked the workspace since it
+   * loaded the user, so its watcher and walks have been checking the disk against that listing.
+   * The cursor is the shared feed's (several instances), the "walked" mark this instance's own.
+   */
+  async unchangedSince(userId: string, cursor: string): Promise<boolean> {
+    if (!this.walkedAt.has(userId)) return false;
+    return (await this.journal.cursor(userId)) === cursor;
+  }
+
+  /** When this instance last started a full walk of the user's workspace (epoch ms). */
+  lastWalkAt(userId: string): number | undefined {
+    return this.walkedAt.get(userId);
   }
 
   async stat(userId: string, path: string): Promise<FileEntry | undefined> {
@@ -279,53 +351,216 @@ export class FsWorkspaceStore implements WorkspaceStore {
   private async writeNow(userId: string, path: string, body: Readable | Uint8Array, opts: WriteOptions): Promise<PutResult> {
     const p = validPath(path, true);
     const s = await this.state(userId);
-    const root = this.workspaceDir(userId);
     const tmp = tempPathFor('upload', this.tmpDir(userId));
-    let moved = false;
+    const moved = new Set<string>();
     try {
-      const { hash, size } = await this.receive(body, tmp);
+      const { hash, size, st } = await this.receive(body, tmp);
       if (opts.expectedHash && opts.expectedHash !== hash) {
         throw new StoreError('hash_mismatch', 'the received bytes do not match X-Content-SHA256; nothing was written');
       }
-      return await this.locks.run(userId, async (lease) => {
-        const loc = await locate(root, p);
-        if (loc.st?.isSymbolicLink()) throw new StoreError('conflict', 'a symlink occupies this path; the hub does not write through symlinks');
-        if (loc.st?.isDirectory()) throw new StoreError('conflict', 'a folder exists at this path');
-        if (loc.st && !loc.st.isFile()) throw new StoreError('conflict', 'something other than a file exists at this path');
-        const cur = loc.st ? await s.cache.hashOf(p, loc.abs) : undefined;
-        checkPreconditions(cur?.hash, opts.ifMatch, opts.ifNoneMatch);
-        if (cur && cur.hash === hash) {
-          // Same bytes: nothing to replace, nothing to announce (idempotent re-upload).
-          return entry(p, hash, cur.st);
-        }
-        const used = await this.usage(userId, s);
-        if (wouldExceedQuota({ usedBytes: used, replacedBytes: cur?.st.size ?? 0, newBytes: size, quotaBytes: this.opts.maxWorkspaceBytes })) {
-          throw new StoreError('quota_exceeded', `workspace quota of ${this.opts.maxWorkspaceBytes} bytes would be exceeded`);
-        }
-        if (cur) await s.versions.keep({ path: p, abs: loc.abs, hash: cur.hash, size: cur.st.size, reason: 'overwrite' });
-        try {
-          await mkdir(dirname(loc.abs), { recursive: true });
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          if (code === 'EEXIST' || code === 'ENOTDIR') throw new StoreError('conflict', 'a parent of this path is a file');
-          throw e;
-        }
-        lease.assertHeld();
-        s.known.set(p, hash);
-        s.generation++;
-        await rename(tmp, loc.abs);
-        moved = true;
-        await fsyncDir(dirname(loc.abs));
-        const st = await lstat(loc.abs);
-        s.cache.set(p, st, hash);
-        this.scheduleSave(s);
-        s.usage = used - (cur?.st.size ?? 0) + size;
-        const result = entry(p, hash, st);
-        await this.emit(userId, { ...result, source: opts.source });
-        return result;
-      });
+      const results: BatchResult[] = [];
+      await this.locks.run(userId, (lease) => this.applyLocked(userId, s, lease, [{ i: 0, p, tmp, hash, size, st, opts }], results, moved));
+      const r = results[0]!;
+      if (!r.ok) throw r.error;
+      return r.entry;
     } finally {
-      if (!moved) await unlink(tmp).catch(() => {});
+      if (!moved.has(tmp)) await unlink(tmp).catch(() => {});
+    }
+  }
+
+  /**
+   * Writes many small files (a bulk upload, whose bytes are in memory) with the semantics of
+   * `write()` for each, in request order: every item is validated and hash-checked first, all
+   * temp files are written and fsynced in parallel, then the user's lock is taken once for the
+   * batch. One item's failure never stops the others; the result of item i is `results[i]`.
+   */
+  writeMany(userId: string, items: readonly BatchItem[]): Promise<BatchResult[]> {
+    return this.track(this.writeManyNow(userId, items));
+  }
+
+  private async writeManyNow(userId: string, items: readonly BatchItem[]): Promise<BatchResult[]> {
+    const results: BatchResult[] = new Array<BatchResult>(items.length);
+    const s = await this.state(userId);
+    const tmpDir = this.tmpDir(userId);
+    const created: string[] = [];
+    const moved = new Set<string>();
+    try {
+      const checked: { i: number; p: string; hash: string; bytes: Uint8Array; opts: WriteOptions }[] = [];
+      for (const [i, it] of items.entries()) {
+        try {
+          const p = validPath(it.path, true);
+          if (it.bytes.length > this.opts.maxFileBytes) throw new StoreError('too_large', `file is larger than ${this.opts.maxFileBytes} bytes`);
+          const hash = HASH_PREFIX + createHash('sha256').update(it.bytes).digest('hex');
+          if (it.opts.expectedHash && it.opts.expectedHash !== hash) {
+            throw new StoreError('hash_mismatch', 'the received bytes do not match X-Content-SHA256; nothing was written');
+          }
+          checked.push({ i, p, hash, bytes: it.bytes, opts: it.opts });
+        } catch (error) {
+          results[i] = { ok: false, error };
+        }
+      }
+      if (checked.length === 0) return results;
+      await mkdir(tmpDir, { recursive: true });
+      const limit = pLimit(BATCH_IO_PARALLEL);
+      const prepared: Prepared[] = [];
+      await Promise.all(
+        checked.map((c) =>
+          limit(async () => {
+            const tmp = tempPathFor('upload', tmpDir);
+            created.push(tmp);
+            try {
+              const st = await writeTemp(tmp, c.bytes);
+              prepared.push({ i: c.i, p: c.p, tmp, hash: c.hash, size: c.bytes.length, st, opts: c.opts });
+            } catch (error) {
+              results[c.i] = { ok: false, error };
+            }
+          }),
+        ),
+      );
+      prepared.sort((a, b) => a.i - b.i);
+      try {
+        await this.locks.run(userId, (lease) => this.applyLocked(userId, s, lease, prepared, results, moved));
+      } catch (error) {
+        // The lock itself failed (e.g. a distributed lock lost): every item not yet answered failed.
+        for (const it of prepared) results[it.i] ??= { ok: false, error };
+      }
+      return results;
+    } finally {
+      // Temp files never outlive the request, whatever failed.
+      await Promise.all(created.filter((t) => !moved.has(t)).map((t) => unlink(t).catch(() => {})));
+    }
+  }
+
+  /**
+   * Applies received uploads (temp files, in request order) under the user's lock, exactly as if
+   * one after another: group by group of paths that cannot affect each other, each group is
+   * located in parallel, decided in order (preconditions, same bytes, quota counted across the
+   * batch), renamed in parallel, then each touched folder is fsynced once, and only then are the
+   * changes cached and announced, in order. Sets `results[item.i]`; adds renamed temps to `moved`.
+   */
+  private async applyLocked(
+    userId: string,
+    s: UserState,
+    lease: { assertHeld(): void },
+    prepared: readonly Prepared[],
+    results: BatchResult[],
+    moved: Set<string>,
+  ): Promise<void> {
+    const root = this.workspaceDir(userId);
+    const limit = pLimit(BATCH_IO_PARALLEL);
+    const fail = (i: number, error: unknown): void => {
+      results[i] = { ok: false, error };
+    };
+    for (const group of independentGroups(prepared.map((x) => x.p))) {
+      const items = group.map((k) => prepared[k]!);
+      // 1. What is there now (parallel: the paths of a group are independent).
+      const found = await Promise.all(
+        items.map((it) =>
+          limit(async () => {
+            try {
+              const loc = await locate(root, it.p);
+              if (loc.st?.isSymbolicLink()) throw new StoreError('conflict', 'a symlink occupies this path; the hub does not write through symlinks');
+              if (loc.st?.isDirectory()) throw new StoreError('conflict', 'a folder exists at this path');
+              if (loc.st && !loc.st.isFile()) throw new StoreError('conflict', 'something other than a file exists at this path');
+              const cur = loc.st ? await s.cache.hashOf(it.p, loc.abs) : undefined;
+              return { loc, cur };
+            } catch (error) {
+              fail(it.i, error);
+              return undefined;
+            }
+          }),
+        ),
+      );
+      // 2. Decide in request order; the quota sees every earlier acceptance of the batch.
+      const accepted: { it: Prepared; abs: string; cur?: { hash: string; st: Stats } }[] = [];
+      let base: number | undefined;
+      let used = 0;
+      for (const [k, it] of items.entries()) {
+        const f = found[k];
+        if (!f) continue;
+        try {
+          checkPreconditions(f.cur?.hash, it.opts.ifMatch, it.opts.ifNoneMatch);
+          if (f.cur && f.cur.hash === it.hash) {
+            // Same bytes: nothing to replace, nothing to announce (idempotent re-upload).
+            results[it.i] = { ok: true, entry: entry(it.p, it.hash, f.cur.st) };
+            continue;
+          }
+          if (base === undefined) used = base = await this.usage(userId, s);
+          const replaced = f.cur?.st.size ?? 0;
+          if (wouldExceedQuota({ usedBytes: used, replacedBytes: replaced, newBytes: it.size, quotaBytes: this.opts.maxWorkspaceBytes })) {
+            throw new StoreError('quota_exceeded', `workspace quota of ${this.opts.maxWorkspaceBytes} bytes would be exceeded`);
+          }
+          used += it.size - replaced;
+          accepted.push({ it, abs: f.loc.abs, ...(f.cur ? { cur: f.cur } : {}) });
+        } catch (error) {
+          fail(it.i, error);
+        }
+      }
+      if (accepted.length === 0 || base === undefined) continue;
+      // 3. Keep the replaced content, make the folders (once each), rename: parallel.
+      const folders = new Map<string, Promise<void>>();
+      const mkdirOnce = (dir: string): Promise<void> => {
+        let p = folders.get(dir);
+        if (!p) {
+          p = mkdir(dir, { recursive: true }).then(
+            () => undefined,
+            (e: unknown) => {
+              const code = (e as NodeJS.ErrnoException).code;
+              if (code === 'EEXIST' || code === 'ENOTDIR') throw new StoreError('conflict', 'a parent of this path is a file');
+              throw e;
+            },
+          );
+          folders.set(dir, p);
+        }
+        return p;
+      };
+      const renamed = await Promise.all(
+        accepted.map(({ it, abs, cur }) =>
+          limit(async () => {
+            try {
+              if (cur) await s.versions.keep({ path: it.p, abs, hash: cur.hash, size: cur.st.size, reason: 'overwrite' });
+              await mkdirOnce(dirname(abs));
+              lease.assertHeld();
+              s.known.set(it.p, it.hash);
+              // Before the rename, so the watcher can never see this file before knowing it as ours
+              // (a rename keeps inode, size and mtime).
+              s.recorded.set(it.p, statKey(it.st));
+              s.generation++;
+              await rename(it.tmp, abs);
+              moved.add(it.tmp);
+              return true;
+            } catch (error) {
+              fail(it.i, error);
+              return false;
+            }
+          }),
+        ),
+      );
+      const done = accepted.filter((_, k) => renamed[k]);
+      // 4. One fsync per touched folder makes the renames durable before anything is announced.
+      await Promise.all([...new Set(done.map((d) => dirname(d.abs)))].map((dir) => limit(() => fsyncDir(dir))));
+      const stats = await Promise.all(done.map((d) => limit(() => lstat(d.abs).then((st) => ({ st }), (error: unknown) => ({ error })))));
+      // 5. Cache, usage and the feed, in request order; each change announced once.
+      let delta = 0;
+      for (const [k, { it, cur }] of done.entries()) {
+        delta += it.size - (cur?.st.size ?? 0);
+        const got = stats[k]!;
+        if (!('st' in got)) {
+          fail(it.i, got.error);
+          continue;
+        }
+        const st = got.st;
+        s.cache.set(it.p, st, it.hash);
+        const result = entry(it.p, it.hash, st);
+        try {
+          await this.emit(userId, { ...result, source: it.opts.source });
+          results[it.i] = { ok: true, entry: result };
+        } catch (error) {
+          fail(it.i, error);
+        }
+      }
+      s.usage = base + delta;
+      this.scheduleSave(s);
     }
   }
 
@@ -349,6 +584,7 @@ export class FsWorkspaceStore implements WorkspaceStore {
       await s.versions.keep({ path: p, abs: loc.abs, hash: cur.hash, size: cur.st.size, reason: 'delete' });
       lease.assertHeld();
       s.known.set(p, null);
+      s.recorded.delete(p);
       s.generation++;
       await unlink(loc.abs);
       s.cache.delete(p);
@@ -405,6 +641,7 @@ export class FsWorkspaceStore implements WorkspaceStore {
         if (st) return; // it came back; the add event reports it
         if (!shared && s.known.get(path) === null) return;
         s.known.set(path, null);
+        s.recorded.delete(path);
         const gone = s.cache.sizeOf(path);
         s.cache.delete(path);
         // Keep the usage count without walking the workspace on the next write (10k files: ~0.5 s).
@@ -416,8 +653,11 @@ export class FsWorkspaceStore implements WorkspaceStore {
       if (!st?.isFile()) return;
       const before = s.cache.sizeOf(path);
       const r = await s.cache.hashOf(path, abs);
+      if (!r) return;
+      // Seen now: later events for this very file (same inode, size, mtime) are dropped at once.
+      s.recorded.set(path, statKey(r.st));
       // With a shared volume every instance's watcher sees the write: the shared feed keeps one.
-      if (!r || (!shared && s.known.get(path) === r.hash)) return;
+      if (!shared && s.known.get(path) === r.hash) return;
       s.known.set(path, r.hash);
       // A path the cache did not know is counted as new; the next listing recounts exactly.
       s.usage = s.usage !== undefined ? Math.max(0, s.usage - (before ?? 0) + r.st.size) : undefined;
@@ -425,6 +665,16 @@ export class FsWorkspaceStore implements WorkspaceStore {
       this.scheduleSave(s);
       await this.emit(userId, { ...entry(path, r.hash, r.st), source: 'agent' }, shared);
     });
+  }
+
+  /**
+   * True when the file at `relOnDisk` is exactly the one the hub itself last wrote or recorded
+   * there (same inode, size and mtime as `st`): the watcher drops such events without taking the
+   * lock. Anything else (an agent's write, even of the same bytes) answers false.
+   */
+  isOwnFile(userId: string, relOnDisk: string, st: Pick<Stats, 'size' | 'mtimeMs' | 'ino'>): boolean {
+    const key = this.states.get(userId)?.recorded.get(pathKey(relOnDisk));
+    return key !== undefined && key === statKey(st);
   }
 
   // ---- helpers ------------------------------------------------------------------------
@@ -442,7 +692,7 @@ export class FsWorkspaceStore implements WorkspaceStore {
     return s.usage;
   }
 
-  private async receive(body: Readable | Uint8Array, tmp: string): Promise<{ hash: string; size: number }> {
+  private async receive(body: Readable | Uint8Array, tmp: string): Promise<{ hash: string; size: number; st: Stats }> {
     const max = this.opts.maxFileBytes;
     const h = createHash('sha256');
     let size = 0;
@@ -466,10 +716,10 @@ export class FsWorkspaceStore implements WorkspaceStore {
     const fh = await open(tmp, 'r+');
     try {
       await fh.sync();
+      return { hash: HASH_PREFIX + h.digest('hex'), size, st: await fh.stat() };
     } finally {
       await fh.close();
     }
-    return { hash: HASH_PREFIX + h.digest('hex'), size };
   }
 
   private scheduleSave(s: UserState): void {
@@ -506,20 +756,20 @@ export class FsWorkspaceStore implements WorkspaceStore {
   }
 }
 
-function entry(path: string, hash: string, st: Stats): FileEntry {
-  return { path, hash, size: st.size, modified: st.mtime.toISOString() };
+/** Creates `tmp` (never an existing file) with `bytes`, fsynced; returns its stat. */
+async function writeTemp(tmp: string, bytes: Uint8Array): Promise<Stats> {
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+    return await fh.stat();
+  } finally {
+    await fh.close();
+  }
 }
 
-function checkPreconditions(current: string | undefined, ifMatch: string | undefined, ifNoneMatch: boolean | undefined): void {
-  if (ifNoneMatch && current !== undefined) {
-    throw new StoreError('precondition_failed', 'the file already exists on the hub (If-None-Match: *); nothing was written');
-  }
-  if (ifMatch !== undefined) {
-    if (current === undefined) throw new StoreError('precondition_failed', 'the file no longer exists on the hub; nothing was written');
-    if (ifMatch !== '*' && ifMatch !== current) {
-      throw new StoreError('precondition_failed', 'the file changed on the hub (If-Match does not match); nothing was written');
-    }
-  }
+function entry(path: string, hash: string, st: Stats): FileEntry {
+  return { path, hash, size: st.size, modified: st.mtime.toISOString() };
 }
 
 /** Regular files under `root`, relative and `/`-separated; symlinks are skipped, never followed. */

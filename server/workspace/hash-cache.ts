@@ -54,6 +54,16 @@ export class HashCache {
     this.dirty = true;
   }
 
+  /** Hash last recorded for `path` whatever its stat now (what the hub last listed or announced). */
+  peek(path: string): string | undefined {
+    return this.entries.get(path)?.[3];
+  }
+
+  /** Every path with an entry (a verification walk looks for the ones gone from disk). */
+  paths(): string[] {
+    return [...this.entries.keys()];
+  }
+
   /** Size recorded for `path`, if any (for keeping the quota usage count without a walk). */
   sizeOf(path: string): number | undefined {
     return this.entries.get(path)?.[0];

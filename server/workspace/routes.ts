@@ -1,5 +1,5 @@
 // HTTP routes of one user's workspace, mounted at /users/:user_id/workspace.
-//   GET    /files                         listing + feed cursor
+//   GET    /files                         listing + feed cursor; If-None-Match "<cursor>" -> 304 when unchanged
 //   GET    /files/<path>                  bytes, ETag "sha256:<hex>"
 //   PUT    /files/<path>                  raw body; If-Match "<hash>" (replace) or If-None-Match * (create) required
 //   DELETE /files/<path>                  If-Match required
@@ -14,6 +14,8 @@ import { refuseLargeBody } from '../http/body-limit.ts';
 import { HttpError } from '../http/errors.ts';
 import { workspacePathFromUrl } from '../http/path-param.ts';
 import type { FsWorkspaceStore } from './fs-store.ts';
+import { parseCursor } from './cursor.ts';
+import { VerifyScheduler } from './verify-walk.ts';
 
 export const MAX_WAIT_SECONDS = 60;
 
@@ -21,6 +23,18 @@ export interface WorkspaceRouteOptions {
   store: FsWorkspaceStore;
   maxFileBytes: number;
   transferRateLimit: express.RequestHandler;
+  /** Least time between two walks of one user's workspace after 304 answers (default 5 s). */
+  verifyIntervalMs?: number;
+}
+
+/**
+ * The cursor a conditional listing names: If-None-Match "<epoch>:<seq>" (one entity tag; a weak
+ * W/ prefix is accepted). Anything else (*, a list, a malformed tag) gets the full listing.
+ */
+export function listingTag(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const m = /^\s*(?:W\/)?"([^"]*)"\s*$/.exec(header);
+  return m && parseCursor(m[1]) ? m[1] : undefined;
 }
 
 function userOf(res: Response): string {
@@ -61,8 +75,33 @@ export function workspaceRoutes(opts: WorkspaceRouteOptions): Router {
   // must not be charged to the transfer budget.
   const t = opts.transferRateLimit;
 
-  r.get('/files', t, async (_req, res) => {
-    res.json(await store.list(userOf(res)));
+  const verifier = new VerifyScheduler(
+    (u) => store.list(u),
+    (u) => store.lastWalkAt(u),
+    store.opts.log,
+    opts.verifyIntervalMs ?? 5_000,
+  );
+
+  r.get('/files', t, async (req, res) => {
+    const user = userOf(res);
+    // The listing's cursor is its validator. 304 only when the feed holds nothing after it and
+    // this instance has walked the workspace (fs-store.ts `unchangedSince`); the walk started
+    // here then looks for changes behind the hub's back and announces them after that cursor,
+    // where the client's change feed (which resumes from it) picks them up.
+    const tag = listingTag(req.headers['if-none-match']);
+    if (tag !== undefined && (await store.unchangedSince(user, tag))) {
+      res.setHeader('ETag', `"${tag}"`);
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(304).end();
+      verifier.request(user);
+      return;
+    }
+    const out = await store.list(user);
+    res.setHeader('ETag', `"${out.cursor}"`);
+    res.setHeader('Cache-Control', 'no-store');
+    // Not res.json: Express would itself answer 304 when If-None-Match equals the ETag just set,
+    // even for a listing that was walked because this instance had not verified it yet.
+    res.status(200).type('application/json').end(JSON.stringify(out));
   });
 
   r.get('/files/*path', t, async (req, res) => {

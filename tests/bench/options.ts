@@ -24,6 +24,8 @@ export interface BenchOptions {
   /** Seconds our first sync may run before it is reported as partial (default 180 × scale, min 30). */
   youlabBudgetS: number | undefined;
   keep: boolean;
+  /** Measure bin/*.js (sources through tsx) instead of the compiled commands. */
+  tsx: boolean;
   workDir: string | undefined;
   outDir: string;
 }
@@ -41,6 +43,7 @@ const HELP = `npm run bench -- [options]
   --work-dir <dir>     where trees and replicas go (env BENCH_WORK_DIR), default a new dir in the OS temp dir
   --youlab-budget <s>  stop our first sync after s seconds and report the share done (env BENCH_YOULAB_BUDGET)
   --keep               keep the work dir afterwards
+  --tsx                run our commands from the sources through tsx (bin/*.js), not compiled (dist/cli)
   --out <dir>          results dir, default tests/bench/results`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
@@ -59,6 +62,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       'work-dir': { type: 'string' },
       'youlab-budget': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      tsx: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -90,6 +94,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     syncthingDefaultEdits: Math.round(num(values['syncthing-default-edits'], 'BENCH_SYNCTHING_DEFAULT_EDITS', quick ? 5 : 20)),
     youlabBudgetS: values['youlab-budget'] ?? env.BENCH_YOULAB_BUDGET ? num(values['youlab-budget'], 'BENCH_YOULAB_BUDGET', 180) : undefined,
     keep: values.keep,
+    tsx: values.tsx || env.BENCH_TSX === '1',
     workDir: values['work-dir'] ?? env.BENCH_WORK_DIR,
     outDir: values.out ?? 'tests/bench/results',
   };

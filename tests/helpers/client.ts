@@ -20,6 +20,8 @@ export interface ClientOptions {
   env?: Record<string, string | undefined>;
   /** Kill the process when it runs longer (default 60 s). */
   timeoutMs?: number;
+  /** The client command to run (default: bin/youlab-sync.js, the sources through tsx). */
+  bin?: string;
 }
 
 export interface RunResult {
@@ -30,7 +32,7 @@ export interface RunResult {
 }
 
 function argv(o: ClientOptions, extra: string[]): string[] {
-  return [SYNC_BIN, '--server', o.server, '--folder', o.folder, '--state-dir', o.stateDir, '--device', o.device ?? 'testdev', ...extra, ...(o.args ?? [])];
+  return [o.bin ?? SYNC_BIN, '--server', o.server, '--folder', o.folder, '--state-dir', o.stateDir, '--device', o.device ?? 'testdev', ...extra, ...(o.args ?? [])];
 }
 
 function env(o: ClientOptions): NodeJS.ProcessEnv {

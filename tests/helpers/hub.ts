@@ -20,6 +20,8 @@ export interface StartHubOptions {
   args?: string[];
   /** How long to wait for the "listening" line. Default 30 s. */
   startTimeoutMs?: number;
+  /** The hub command to run (default: bin/youlab-hub.js, the sources through tsx). */
+  bin?: string;
 }
 
 export interface HubHandle {
@@ -66,11 +68,11 @@ function installExitHook(): void {
 }
 
 /** Runs `youlab-hub <args>` with the given data dir (through the real bin launcher). */
-export function runHubCli(args: string[], opts: { dataDir: string; env?: Record<string, string> }): Promise<CliResult> {
+export function runHubCli(args: string[], opts: { dataDir: string; env?: Record<string, string>; bin?: string }): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     execFile(
       process.execPath,
-      [HUB_BIN, ...args, '--data-dir', opts.dataDir],
+      [opts.bin ?? HUB_BIN, ...args, '--data-dir', opts.dataDir],
       { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, timeout: 30_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
@@ -105,7 +107,7 @@ interface Spawned {
 
 async function spawnHub(dataDir: string, port: number, opts: StartHubOptions): Promise<Spawned> {
   installExitHook();
-  const child = spawn(process.execPath, [HUB_BIN, '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [opts.bin ?? HUB_BIN, '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...opts.env, YOULAB_HUB_EXIT_WITH_STDIN: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],

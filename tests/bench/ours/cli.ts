@@ -1,6 +1,8 @@
 // Our hub and headless client driven only through their command lines and HTTP, as a user would:
-//   bin/youlab-hub.js [--port P] [--data-dir D]        bin/youlab-hub.js keys create --user U --data-dir D
-//   bin/youlab-sync.js --server URL --folder DIR --state-dir DIR [--once]   (key in YOULAB_API_KEY)
+//   youlab-hub [--port P] [--data-dir D]        youlab-hub keys create --user U --data-dir D
+//   youlab-sync --server URL --folder DIR --state-dir DIR [--once]   (key in YOULAB_API_KEY)
+// By default the compiled commands (scripts/build-cli.ts, built at the start of the run), as
+// installed; `--tsx` measures bin/*.js, the TypeScript sources through tsx.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -8,8 +10,16 @@ import got from 'got';
 import { freePort, run, startDaemon, waitFor, type Daemon, type RunResult } from '../procs.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-export const HUB_BIN = join(ROOT, 'bin/youlab-hub.js');
-export const SYNC_BIN = join(ROOT, 'bin/youlab-sync.js');
+export let HUB_BIN = join(ROOT, 'bin/youlab-hub.js');
+export let SYNC_BIN = join(ROOT, 'bin/youlab-sync.js');
+
+/** Compiles both commands into dist/cli and measures those from now on. */
+export async function useCompiled(): Promise<void> {
+  const { buildCli } = await import('../../../scripts/build-cli.ts');
+  const built = await buildCli(join(ROOT, 'dist', 'cli'));
+  HUB_BIN = built.hub;
+  SYNC_BIN = built.sync;
+}
 
 /** Why our tool cannot be measured yet, or undefined when both commands exist. */
 export function unavailableReason(): string | undefined {

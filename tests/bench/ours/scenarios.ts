@@ -9,7 +9,7 @@ import { run, sleep, waitFor, type Daemon } from '../procs.ts';
 import { measurePropagation, waitForContent, writeEdit, type Edit } from '../propagation.ts';
 import { RssSampler } from '../rss.ts';
 import { measureDir, verifyReplica, type Tree } from '../trees.ts';
-import { createKey, startClient, startHub, syncOnce, unavailableReason, type Hub } from './cli.ts';
+import { createKey, startClient, startHub, syncOnce, unavailableReason, useCompiled, type Hub } from './cli.ts';
 import { FeedFollower } from './feed.ts';
 import { startOpenWebui } from './openwebui-hook.ts';
 
@@ -271,7 +271,10 @@ export async function youlabScenarios(ctx: BenchContext, sizes: ('mixed' | 'many
     ctx.log(`  youlab: ${why}`);
     return;
   }
-  const startup = (await run('node', ['--import', 'tsx', '-e', '0'])).ms;
+  if (!ctx.opts.tsx) await useCompiled();
+  ctx.res.extra.commands = ctx.opts.tsx ? 'bin/*.js (TypeScript through tsx)' : 'dist/cli/*.mjs (compiled by scripts/build-cli.ts)';
+  // The floor under every `youlab-sync --once` figure: starting node (and tsx) doing nothing.
+  const startup = (await run('node', ctx.opts.tsx ? ['--import', 'tsx', '-e', '0'] : ['-e', '0'])).ms;
   ctx.res.extra.nodeStartupMs = startup;
   for (const which of sizes) {
     const tree = treeOf(ctx, which);

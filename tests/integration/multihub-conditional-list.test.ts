@@ -1,0 +1,52 @@
+// Conditional listings with two hub instances sharing one data dir and one Redis: the cursor (and
+// so the "nothing after it" check) is the shared feed's, the "walked" mark each instance's own.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auth, startHub, type HubHandle } from '../helpers/hub.ts';
+import { skipWithoutRedis, startRedis, type RedisHandle } from '../helpers/redis.ts';
+
+describe.skipIf(skipWithoutRedis())('conditional listing across two hub instances', () => {
+  let redis: RedisHandle;
+  let dataDir: string;
+  let h1: HubHandle;
+  let h2: HubHandle;
+  let key: string;
+  const files = (h: HubHandle, tag?: string): Promise<Response> =>
+    fetch(`${h.url}/users/alice/workspace/files`, { headers: { ...auth(key), ...(tag ? { 'if-none-match': tag } : {}) } });
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    dataDir = await mkdtemp(join(tmpdir(), 'youlab-multihub-cond-'));
+    const env = { REDIS_URL: redis.url, RALPH_REDIS_PREFIX: `t${randomBytes(3).toString('hex')}:` };
+    [h1, h2] = await Promise.all([startHub({ dataDir, env }), startHub({ dataDir, env })]);
+    key = await h1.createKey('alice');
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([h1?.stop(), h2?.stop()]);
+    await redis?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('304 only from an instance that walked, and a write through the other instance ends it', { timeout: 60_000 }, async () => {
+    const put = await fetch(`${h1.url}/users/alice/workspace/files/a.txt`, { method: 'PUT', headers: { ...auth(key), 'if-none-match': '*' }, body: 'a' });
+    expect(put.status).toBe(200);
+    const first = await files(h1);
+    expect(first.status).toBe(200);
+    const { cursor } = (await first.json()) as { cursor: string };
+    expect(first.headers.get('etag')).toBe(`"${cursor}"`);
+    expect((await files(h1, `"${cursor}"`)).status).toBe(304);
+    // Instance 2 shares the cursor but has not walked alice's workspace yet: it lists in full.
+    const other = await files(h2, `"${cursor}"`);
+    expect(other.status).toBe(200);
+    expect(((await other.json()) as { cursor: string }).cursor).toBe(cursor);
+    expect((await files(h2, `"${cursor}"`)).status).toBe(304);
+    // A write through instance 2 moves the shared feed: neither instance answers 304 for the old cursor.
+    const w = await fetch(`${h2.url}/users/alice/workspace/files/b.txt`, { method: 'PUT', headers: { ...auth(key), 'if-none-match': '*' }, body: 'b' });
+    expect(w.status).toBe(200);
+    expect((await files(h1, `"${cursor}"`)).status).toBe(200);
+    expect((await files(h2, `"${cursor}"`)).status).toBe(200);
+  });
+});
