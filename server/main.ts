@@ -72,6 +72,7 @@ export function buildHub(
   const services: BackgroundService[] = [];
 
   const watcher = watchAgentWrites(store, config.dataDir, log.child({ part: 'agent-watcher' }));
+  store.agentSettled = (u) => watcher.settled(u);
   services.push({ name: 'agent-watcher', stop: () => watcher.close() });
 
   const prune = (): void => {

@@ -5,6 +5,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import pLimit from 'p-limit';
 import { hashFile } from '../../shared/hash.ts';
 import type { IgnoreMatcher } from '../../shared/ignore-rules.ts';
 import { pathKey } from '../../shared/paths.ts';
@@ -70,6 +71,7 @@ export async function scanLocal(root: string, opts: ScanOptions): Promise<ScanRe
   if (!rootStat.isDirectory()) return { ...result, root: 'missing' };
 
   const statMode = { sync: true, slow: 0 };
+  const limit = pLimit(HASH_PARALLEL);
   const walk = async (relDir: string): Promise<void> => {
     let names: string[];
     try {
@@ -82,6 +84,12 @@ export async function scanLocal(root: string, opts: ScanOptions): Promise<ScanRe
     names.sort();
     const paths = names.map((name) => join(root, relDir ? `${relDir}/${name}` : name));
     const stats = await statAll(paths, statMode);
+    // First the entries in name order (folders are walked after this folder's files), then the
+    // files' hashes: cached ones at once, the others HASH_PARALLEL at a time (one by one, a first
+    // scan of 10,000 small files is ~0.5 ms of waiting each), then assembled in name order, so
+    // the result never depends on which hash finished first.
+    const files: { rel: string; abs: string; st: Stats; cached: CacheEntry | undefined }[] = [];
+    const subdirs: string[] = [];
     for (const [i, name] of names.entries()) {
       const rel = relDir ? `${relDir}/${name}` : name;
       const abs = paths[i]!;
@@ -95,13 +103,17 @@ export async function scanLocal(root: string, opts: ScanOptions): Promise<ScanRe
       if (st.isDirectory()) {
         if (opts.ignore.ignores(rel, true)) continue;
         result.dirs.add(pathKey(rel));
-        await walk(rel);
+        subdirs.push(rel);
         continue;
       }
       if (!st.isFile() || opts.ignore.ignores(rel)) continue;
-      const cached = opts.cache[rel];
-      const file = await hashStable(abs, rel, st, cached, hash, result);
+      files.push({ rel, abs, st, cached: opts.cache[rel] });
+    }
+    const hashed = await Promise.all(files.map((f) => (isCached(f.cached, f.st) ? undefined : limit(() => hashStable(f.abs, f.rel, f.st, hash, result)))));
+    for (const [k, f] of files.entries()) {
+      const file = hashed[k] === undefined && isCached(f.cached, f.st) ? fromCache(f.rel, f.st, f.cached!) : hashed[k];
       if (!file) continue;
+      const { rel, cached } = f;
       const prior = result.files.get(file.key);
       if (!prior) result.files.set(file.key, file);
       else if (prior.rel !== prior.key && file.rel === file.key) {
@@ -113,10 +125,22 @@ export async function scanLocal(root: string, opts: ScanOptions): Promise<ScanRe
       // one after the round (state.ts), and identical entries compare at once.
       result.cache[rel] = cached && cached.hash === file.hash && sameStat(cached, file) ? cached : { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino, hash: file.hash };
     }
+    for (const rel of subdirs) await walk(rel);
   };
   await walk('');
   if (result.files.size === 0 && result.unstable.length === 0 && result.twins.length === 0) result.root = 'empty';
   return result;
+}
+
+/** Files hashed at once during a scan: enough to keep the thread pool and the disk queue busy. */
+const HASH_PARALLEL = 8;
+
+function isCached(cached: CacheEntry | undefined, st: Stats): boolean {
+  return cached !== undefined && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ino === st.ino;
+}
+
+function fromCache(rel: string, st: Stats, cached: CacheEntry): LocalFile {
+  return { key: pathKey(rel), rel, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash: cached.hash };
 }
 
 /** Batches of synchronous stats that take longer than this mean a slow disk (three of them: go async). */
@@ -155,21 +179,12 @@ async function statAll(paths: readonly string[], mode: { sync: boolean; slow: nu
   return out;
 }
 
-async function hashStable(
-  abs: string,
-  rel: string,
-  st: Stats,
-  cached: CacheEntry | undefined,
-  hash: (p: string) => Promise<string>,
-  result: ScanResult,
-): Promise<LocalFile | undefined> {
+/** Hashes a file the cache cannot vouch for; undefined when it vanished or changed while read. */
+async function hashStable(abs: string, rel: string, st: Stats, hash: (p: string, size: number) => Promise<string>, result: ScanResult): Promise<LocalFile | undefined> {
   const base = { key: pathKey(rel), rel, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
-  if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ino === st.ino) {
-    return { ...base, hash: cached.hash };
-  }
   let h: string;
   try {
-    h = await hash(abs);
+    h = await hash(abs, st.size);
     result.hashed++;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

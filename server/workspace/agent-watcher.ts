@@ -17,6 +17,12 @@ import type { FsWorkspaceStore } from './fs-store.ts';
 
 export interface AgentWatcher {
   ready: Promise<void>;
+  /**
+   * Nothing seen for this user is still on its way to the feed: no file waiting to hold still,
+   * no new folder waiting to be walked, no change being recorded. A conditional listing may only
+   * answer 304 when this holds (fs-store.ts `unchangedSince`).
+   */
+  settled(userId: string): boolean;
   close(): Promise<void>;
 }
 
@@ -52,9 +58,21 @@ export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logg
     ignored: (p: string) => classify(dataDir, p) === 'ignore',
   });
   let closed = false;
+  /** Per user: events being looked at, changes being recorded, folders being walked. */
+  const busy = new Map<string, number>();
+  const track = <T>(user: string, p: Promise<T>): Promise<T> => {
+    busy.set(user, (busy.get(user) ?? 0) + 1);
+    const done = (): void => {
+      const n = (busy.get(user) ?? 1) - 1;
+      if (n <= 0) busy.delete(user);
+      else busy.set(user, n);
+    };
+    p.then(done, done);
+    return p;
+  };
   const record = (user: string, rel: string, kind: 'upsert' | 'delete'): void => {
     if (closed) return;
-    store.recordExternal(user, rel, kind).catch((err: unknown) => log.warn({ err, user }, 'agent change not recorded'));
+    track(user, store.recordExternal(user, rel, kind)).catch((err: unknown) => log.warn({ err, user }, 'agent change not recorded'));
   };
 
   // ---- stability: files not written by the hub wait until size and mtime hold still ----------
@@ -105,7 +123,9 @@ export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logg
     ensurePoll();
   };
   const onUpsert = (abs: string): void => {
-    consider(abs).catch((err: unknown) => log.warn({ err }, 'agent change not recorded'));
+    const c = classify(dataDir, abs);
+    const p = consider(abs);
+    (typeof c === 'object' ? track(c.user, p) : p).catch((err: unknown) => log.warn({ err }, 'agent change not recorded'));
   };
   watcher.on('add', onUpsert);
   watcher.on('change', onUpsert);
@@ -131,7 +151,9 @@ export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logg
       pending.clear();
       const tops = dirs.filter((d, i) => !dirs.slice(0, i).some((p) => d.startsWith(p + sep)));
       for (const dir of tops) {
-        rescan(dir).catch((err: unknown) => log.warn({ err }, 'rescan of a new folder failed'));
+        const c = classify(dataDir, dir);
+        const p = rescan(dir);
+        (typeof c === 'object' ? track(c.user, p) : p).catch((err: unknown) => log.warn({ err }, 'rescan of a new folder failed'));
       }
     }, settleMs);
     timer.unref();
@@ -159,8 +181,18 @@ export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logg
   });
 
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  const userOf = (abs: string): string | undefined => {
+    const c = classify(dataDir, abs);
+    return typeof c === 'object' ? c.user : undefined;
+  };
   return {
     ready,
+    settled: (userId) => {
+      if (busy.has(userId)) return false;
+      for (const w of waiting.values()) if (w.user === userId) return false;
+      for (const d of pending) if (userOf(d) === userId) return false;
+      return true;
+    },
     close: async () => {
       closed = true;
       if (timer) clearTimeout(timer);

@@ -40,20 +40,55 @@ async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
   }
 }
 
-/** Finds `seg` in `dir`, exactly or by NFC equality. */
-async function findEntry(dir: string, seg: string): Promise<{ name: string; st: Stats } | undefined> {
-  const exact = await lstatOrUndefined(join(dir, seg));
-  if (exact) return { name: seg, st: exact };
+/**
+ * Lookups shared by the files of one batch while the write lock is held: the root check once,
+ * each lstat once, and each folder's listing (for the NFC fallback below) once, where file by
+ * file a folder receiving 100 new files would be listed 100 times. Valid only while the batch
+ * itself changes nothing on disk: one group of independent paths, before any of it is written.
+ */
+export class LocateCache {
+  rootChecked: Promise<void> | undefined;
+  readonly stats = new Map<string, Promise<Stats | undefined>>();
+  readonly listings = new Map<string, Promise<Map<string, string[]> | undefined>>();
+}
+
+function cachedLstat(p: string, cache: LocateCache | undefined): Promise<Stats | undefined> {
+  if (!cache) return lstatOrUndefined(p);
+  let st = cache.stats.get(p);
+  if (!st) cache.stats.set(p, (st = lstatOrUndefined(p)));
+  return st;
+}
+
+/** NFC key -> the names in `dir` with that key; undefined when `dir` cannot be read. */
+async function listing(dir: string): Promise<Map<string, string[]> | undefined> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
     return undefined;
   }
-  const key = pathKey(seg);
-  const name = names.find((n) => n !== seg && pathKey(n) === key);
+  const byKey = new Map<string, string[]>();
+  for (const n of names) {
+    const k = pathKey(n);
+    const same = byKey.get(k);
+    if (same) same.push(n);
+    else byKey.set(k, [n]);
+  }
+  return byKey;
+}
+
+/** Finds `seg` in `dir`, exactly or by NFC equality. */
+async function findEntry(dir: string, seg: string, cache?: LocateCache): Promise<{ name: string; st: Stats } | undefined> {
+  const exact = await cachedLstat(join(dir, seg), cache);
+  if (exact) return { name: seg, st: exact };
+  let byKey: Promise<Map<string, string[]> | undefined> | undefined = cache?.listings.get(dir);
+  if (!byKey) {
+    byKey = listing(dir);
+    cache?.listings.set(dir, byKey);
+  }
+  const name = (await byKey)?.get(pathKey(seg))?.find((n) => n !== seg);
   if (!name) return undefined;
-  const st = await lstatOrUndefined(join(dir, name));
+  const st = await cachedLstat(join(dir, name), cache);
   return st ? { name, st } : undefined;
 }
 
@@ -72,8 +107,9 @@ export async function assertRealRoot(root: string): Promise<void> {
  * Locates an NFC workspace path under `root`. Throws bad_path when a parent is a symlink and
  * conflict when a parent is a file. The target itself may be anything (the caller decides).
  */
-export async function locate(root: string, path: string): Promise<Located> {
-  await assertRealRoot(root);
+export async function locate(root: string, path: string, cache?: LocateCache): Promise<Located> {
+  if (cache) await (cache.rootChecked ??= assertRealRoot(root));
+  else await assertRealRoot(root);
   const segments = path.split('/');
   const onDisk: string[] = [];
   let dir = root;
@@ -86,7 +122,7 @@ export async function locate(root: string, path: string): Promise<Located> {
       onDisk.push(seg);
       continue;
     }
-    const found = await findEntry(dir, seg);
+    const found = await findEntry(dir, seg, cache);
     if (!found) {
       missing = true;
       onDisk.push(seg);

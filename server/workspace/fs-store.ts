@@ -18,7 +18,7 @@ import { HASH_PREFIX } from '../../shared/hash.ts';
 import { checkPath, pathKey } from '../../shared/paths.ts';
 import { UserIdSchema, type Change, type Changes, type FileEntry, type PutResult } from '../../shared/protocol.ts';
 import type { Logger } from '../log.ts';
-import { assertRealRoot, locate, validPath } from './fs-paths.ts';
+import { assertRealRoot, locate, LocateCache, validPath } from './fs-paths.ts';
 import { HashCache, statKey } from './hash-cache.ts';
 import { ChangeJournal, type Journal } from './journal.ts';
 import { KeyedMutex } from './mutex.ts';
@@ -107,6 +107,8 @@ export class FsWorkspaceStore implements WorkspaceStore {
   readonly journal: Journal;
   private readonly listeners = new Set<(userId: string, change: Change) => void>();
   private readonly states = new Map<string, UserState>();
+  /** Set by whoever runs the agent watcher (main.ts): false while it has changes of this user in hand. */
+  agentSettled: ((userId: string) => boolean) | undefined;
   /** Users whose workspace this instance walked completely (a listing), and when that walk started. */
   private readonly walkedAt = new Map<string, number>();
   private readonly locks: WriteLock;
@@ -300,6 +302,9 @@ export class FsWorkspaceStore implements WorkspaceStore {
    */
   async unchangedSince(userId: string, cursor: string): Promise<boolean> {
     if (!this.walkedAt.has(userId)) return false;
+    // A change the agent watcher has seen but not yet announced (a file still being written, a
+    // new folder not yet walked) would be missing from a 304: the full listing has it.
+    if (this.agentSettled && !this.agentSettled(userId)) return false;
     return (await this.journal.cursor(userId)) === cursor;
   }
 
@@ -402,7 +407,10 @@ export class FsWorkspaceStore implements WorkspaceStore {
       if (checked.length === 0) return results;
       await mkdir(tmpDir, { recursive: true });
       const limit = pLimit(BATCH_IO_PARALLEL);
-      const prepared: Prepared[] = [];
+      // Every temp file is written first and fsynced after: the first fsync's journal commit
+      // carries the data of the whole batch, so the others mostly find theirs already on disk
+      // (write + fsync file by file makes each one wait for a commit of its own).
+      const written: Prepared[] = [];
       await Promise.all(
         checked.map((c) =>
           limit(async () => {
@@ -410,9 +418,22 @@ export class FsWorkspaceStore implements WorkspaceStore {
             created.push(tmp);
             try {
               const st = await writeTemp(tmp, c.bytes);
-              prepared.push({ i: c.i, p: c.p, tmp, hash: c.hash, size: c.bytes.length, st, opts: c.opts });
+              written.push({ i: c.i, p: c.p, tmp, hash: c.hash, size: c.bytes.length, st, opts: c.opts });
             } catch (error) {
               results[c.i] = { ok: false, error };
+            }
+          }),
+        ),
+      );
+      const prepared: Prepared[] = [];
+      await Promise.all(
+        written.map((w) =>
+          limit(async () => {
+            try {
+              await fsyncFile(w.tmp);
+              prepared.push(w);
+            } catch (error) {
+              results[w.i] = { ok: false, error };
             }
           }),
         ),
@@ -453,12 +474,14 @@ export class FsWorkspaceStore implements WorkspaceStore {
     };
     for (const group of independentGroups(prepared.map((x) => x.p))) {
       const items = group.map((k) => prepared[k]!);
+      // Fresh per group: the lookups of a group all happen before any of its writes.
+      const lookups = new LocateCache();
       // 1. What is there now (parallel: the paths of a group are independent).
       const found = await Promise.all(
         items.map((it) =>
           limit(async () => {
             try {
-              const loc = await locate(root, it.p);
+              const loc = await locate(root, it.p, lookups);
               if (loc.st?.isSymbolicLink()) throw new StoreError('conflict', 'a symlink occupies this path; the hub does not write through symlinks');
               if (loc.st?.isDirectory()) throw new StoreError('conflict', 'a folder exists at this path');
               if (loc.st && !loc.st.isFile()) throw new StoreError('conflict', 'something other than a file exists at this path');
@@ -757,12 +780,22 @@ export class FsWorkspaceStore implements WorkspaceStore {
 }
 
 /** Creates `tmp` (never an existing file) with `bytes`, fsynced; returns its stat. */
+/** Writes a new temp file (not yet durable: see fsyncFile) and returns its stat. */
 async function writeTemp(tmp: string, bytes: Uint8Array): Promise<Stats> {
   const fh = await open(tmp, 'wx', 0o644);
   try {
     await fh.writeFile(bytes);
-    await fh.sync();
     return await fh.stat();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** fsync of a file written and closed earlier (an fsync flushes the inode's data, whoever wrote it). */
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
   } finally {
     await fh.close();
   }

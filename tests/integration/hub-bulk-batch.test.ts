@@ -133,6 +133,24 @@ describe('writeMany: a batch behaves as its items applied one by one, in order',
     expect((await store.writeMany(U, [create('late', Buffer.alloc(50, 7))])).map(outcome)).toEqual(['ok']);
   });
 
+  it('names the agent wrote in NFD are found by their NFC path in a batch (shared lookups per folder)', async () => {
+    const nfd = 'cafe\u0301';
+    const nfc = 'caf\u00e9';
+    await mkdir(join(ws(), `${nfd}-dir`), { recursive: true });
+    await writeFile(join(ws(), `${nfd}-dir`, `${nfd}.txt`), 'agent');
+    await writeFile(join(ws(), `${nfd}-dir`, 'plain.txt'), 'plain');
+    const r = await store.writeMany(U, [
+      replace(`${nfc}-dir/${nfc}.txt`, 'replaced', sha('agent')),
+      create(`${nfc}-dir/${nfc}.txt`.replace('.txt', '-2.txt'), 'new'),
+      create(`${nfc}-dir/plain.txt`, 'clobber'),
+    ]);
+    expect(r.map(outcome)).toEqual(['ok', 'ok', 'precondition_failed']);
+    // Written over the agent's NFD spelling, into the agent's NFD folder: never a second twin.
+    expect(await readFile(join(ws(), `${nfd}-dir`, `${nfd}.txt`), 'utf8')).toBe('replaced');
+    expect((await readdir(ws())).sort()).toEqual([`${nfd}-dir`]);
+    expect((await readdir(join(ws(), `${nfd}-dir`))).sort()).toEqual([`${nfc}-2.txt`, `${nfd}.txt`, 'plain.txt'].sort());
+  });
+
   it('too large items are refused on their own', async () => {
     const r = await store.writeMany(U, [create('big', Buffer.alloc(1001, 1)), create('small', 's')]);
     expect(r.map(outcome)).toEqual(['too_large', 'ok']);
@@ -228,5 +246,37 @@ describe('the agent watcher and the hub\u2019s own writes', () => {
     );
     expect(feed).toHaveLength(2);
     expect(asked.filter((a) => a.endsWith('slow.txt'))).toEqual(['upsert reports/slow.txt']);
+  });
+});
+
+describe('a conditional listing waits for what the agent watcher has in hand', () => {
+  it('unchangedSince is false while an agent file is still being written, and true once it is announced', async () => {
+    await mkdir(ws(), { recursive: true });
+    watcher = watchAgentWrites(store, dir, silentLogger(), 150, 100);
+    store.agentSettled = (u) => watcher!.settled(u);
+    await watcher.ready;
+    const { cursor } = await store.list(U);
+    expect(await store.unchangedSince(U, cursor)).toBe(true);
+
+    const fh = await open(join(ws(), 'growing.txt'), 'w');
+    const seenWhileWriting: boolean[] = [];
+    for (let i = 0; i < 8; i++) {
+      await fh.write(`chunk ${i}\n`);
+      await new Promise((r) => setTimeout(r, 60));
+      // The journal has not moved yet (the file is not stable): only the watcher knows.
+      if (feed.length === 0) seenWhileWriting.push(await store.unchangedSince(U, cursor));
+    }
+    await fh.close();
+    // After the first event reached the watcher, a 304 would hide the file: never allowed.
+    expect(seenWhileWriting.slice(2)).not.toContain(true);
+    expect(seenWhileWriting.length).toBeGreaterThan(2);
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && feed.length === 0) await new Promise((r) => setTimeout(r, 25));
+    expect(feed.map((c) => c.path)).toEqual(['growing.txt']);
+    // Announced: the old cursor is stale, the new one is clean again once the watcher is idle.
+    expect(await store.unchangedSince(U, cursor)).toBe(false);
+    const now = await store.list(U);
+    while (Date.now() < deadline && !watcher.settled(U)) await new Promise((r) => setTimeout(r, 25));
+    expect(await store.unchangedSince(U, now.cursor)).toBe(true);
   });
 });

@@ -92,6 +92,17 @@ const REGRESSIONS: Record<string, Op[]> = {
     { t: 'sync', who: 'B' },
     { t: 'rename', at: 'hub', from: 'd/c.md', to: 'b.txt' },
   ],
+  // Found after the conditional listing (304) and the batch writes: an agent write, a local rename
+  // onto a case twin of it, a hub delete, then a sync; A did not converge with the hub.
+  'agent write, local rename onto its case twin, hub delete (A did not converge)': [
+    { t: 'sync', who: 'A' },
+    { t: 'rename', at: 'B', from: 'd/e/F.TXT', to: 'd/e/f.txt' },
+    { t: 'sync', who: 'B' },
+    { t: 'write', at: 'agent', path: 'b.txt' },
+    { t: 'rename', at: 'A', from: 'd/C.MD', to: 'B.TXT' },
+    { t: 'delete', at: 'hub', path: 'd/c.md' },
+    { t: 'sync', who: 'A' },
+  ],
 };
 
 let hub: HubHandle;

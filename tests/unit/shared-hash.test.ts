@@ -40,3 +40,33 @@ describe('hashes', () => {
     expect(isHash('md5:' + 'a'.repeat(32))).toBe(false);
   });
 });
+
+describe('hashFile with a size hint (one read for small files)', () => {
+  it('equals the hash of the bytes, small (one read) and large (streamed), empty too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hash-'));
+    try {
+      const small = Buffer.alloc(4096, 7);
+      const large = Buffer.alloc(3 * 1024 * 1024 + 5, 9);
+      await writeFile(join(dir, 's'), small);
+      await writeFile(join(dir, 'l'), large);
+      await writeFile(join(dir, 'e'), '');
+      expect(await hashFile(join(dir, 's'), small.length)).toBe(hashBytes(small));
+      expect(await hashFile(join(dir, 'l'), large.length)).toBe(hashBytes(large));
+      expect(await hashFile(join(dir, 'e'), 0)).toBe(EMPTY_HASH);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never reads past the hint: a file that grew since its stat is hashed as a prefix (the caller re-stats and discards it)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hash-'));
+    try {
+      await writeFile(join(dir, 'g'), 'hello world');
+      expect(await hashFile(join(dir, 'g'), 5)).toBe(hashBytes('hello'));
+      // A file that shrank: what is there is hashed.
+      expect(await hashFile(join(dir, 'g'), 100)).toBe(hashBytes('hello world'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
