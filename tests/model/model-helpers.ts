@@ -21,7 +21,12 @@ export async function readTree(dir: string): Promise<Map<string, string>> {
       const st = await lstat(a).catch(() => undefined);
       if (!st) continue;
       if (st.isDirectory()) await walk(a, r);
-      else if (st.isFile()) out.set(r, await readFile(a, 'utf8').catch(() => ''));
+      else if (st.isFile()) {
+        // A file gone between lstat and read (a temp file renamed into place meanwhile) is not a
+        // content of this moment: skipped, never recorded as '' (which no replica ever held).
+        const text = await readFile(a, 'utf8').catch(() => undefined);
+        if (text !== undefined) out.set(r, text);
+      }
     }
   };
   await walk(dir, '');
