@@ -2,7 +2,7 @@
 // derived from the folder, the base and the hub listing, so stopping or crashing loses nothing.
 // Rounds run one at a time; the watcher, the change feed, the interval timer and the shell all
 // just ask for a round.
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { lstat, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -90,6 +90,10 @@ export class SyncEngine implements SyncEngineApi {
   private quickRemote = new Map<string, RemoteHint>();
 
   constructor(private readonly opts: EngineOptions) {
+    // Every request and wait in flight (bulk batches, downloads, the feed's long poll, backoff
+    // sleeps) listens on this one stop signal and lets go when done; Node warns past 10, which a
+    // busy round reaches legitimately. A real leak would still pass 256 and be reported.
+    setMaxListeners(256, this.abort.signal);
     this.hub = new HubClient({
       baseUrl: opts.serverUrl,
       apiKey: opts.apiKey,
