@@ -13,6 +13,7 @@ import { silentLogger } from '../../server/log.ts';
 import { watchAgentWrites, type AgentWatcher } from '../../server/workspace/agent-watcher.ts';
 import { FsWorkspaceStore, type BatchItem, type BatchResult, type FsStoreOptions } from '../../server/workspace/fs-store.ts';
 import { independentGroups } from '../../server/workspace/write-plan.ts';
+import { writeSlowly } from '../helpers/slow-writer.ts';
 
 const sha = (s: string | Buffer): string => 'sha256:' + createHash('sha256').update(s).digest('hex');
 const U = 'alice';
@@ -227,14 +228,7 @@ describe('the agent watcher and the hub\u2019s own writes', () => {
     const asked = await watchCounting();
     await mkdir(join(ws(), 'reports', 'deep'), { recursive: true });
     await writeFile(join(ws(), 'reports', 'deep', 'agent.md'), 'by the agent');
-    const fh = await open(join(ws(), 'reports', 'slow.txt'), 'w');
-    for (let i = 0; i < 5; i++) {
-      await fh.write(`line ${i}\n`);
-      await fh.sync();
-      await new Promise((r) => setTimeout(r, 60));
-    }
-    await fh.close();
-    const full = Array.from({ length: 5 }, (_, i) => `line ${i}\n`).join('');
+    const full = await writeSlowly(join(ws(), 'reports', 'slow.txt'));
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && feed.filter((c) => c.source === 'agent').length < 2) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 600)); // room for a wrong second announcement

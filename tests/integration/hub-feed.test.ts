@@ -1,10 +1,11 @@
 // Change feed, the agent writing straight into the workspace, and the version store, against
 // the real hub process.
 import { createHash } from 'node:crypto';
-import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, startHub, type HubHandle } from '../helpers/hub.ts';
+import { writeSlowly } from '../helpers/slow-writer.ts';
 
 const sha = (s: string | Buffer): string => 'sha256:' + createHash('sha256').update(s).digest('hex');
 
@@ -121,14 +122,7 @@ describe('agent writing straight into the workspace', () => {
 
   it('a slowly written file is recorded whole, not half-written', async () => {
     const since = await cursorNow();
-    const fh = await open(join(ws(), 'slow.txt'), 'w');
-    for (let i = 0; i < 5; i++) {
-      await fh.write(`line ${i}\n`);
-      await fh.sync();
-      await new Promise((r) => setTimeout(r, 60));
-    }
-    await fh.close();
-    const full = Array.from({ length: 5 }, (_, i) => `line ${i}\n`).join('');
+    const full = await writeSlowly(join(ws(), 'slow.txt'));
     const { change, cursor } = await waitForChange(since, (c) => c.path === 'slow.txt');
     // The last announcement must be the full content (an early partial one would be followed by it).
     let last = change;

@@ -1,16 +1,11 @@
 // Conditional listings with two hub instances sharing one data dir and one Redis: the cursor (and
 // so the "nothing after it" check) is the shared feed's, the "walked" mark each instance's own.
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, startHub, type HubHandle } from '../helpers/hub.ts';
-import { skipWithoutRedis, startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { auth, type HubHandle } from '../helpers/hub.ts';
+import { startHubPair, type HubPair } from '../helpers/hub-pair.ts';
+import { skipWithoutRedis } from '../helpers/redis.ts';
 
 describe.skipIf(skipWithoutRedis())('conditional listing across two hub instances', () => {
-  let redis: RedisHandle;
-  let dataDir: string;
   let h1: HubHandle;
   let h2: HubHandle;
   let key: string;
@@ -29,17 +24,14 @@ describe.skipIf(skipWithoutRedis())('conditional listing across two hub instance
     }
   };
 
+  let pair: HubPair | undefined;
   beforeAll(async () => {
-    redis = await startRedis();
-    dataDir = await mkdtemp(join(tmpdir(), 'youlab-multihub-cond-'));
-    const env = { REDIS_URL: redis.url, RALPH_REDIS_PREFIX: `t${randomBytes(3).toString('hex')}:` };
-    [h1, h2] = await Promise.all([startHub({ dataDir, env }), startHub({ dataDir, env })]);
+    pair = await startHubPair();
+    ({ h1, h2 } = pair);
     key = await h1.createKey('alice');
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([h1?.stop(), h2?.stop()]);
-    await redis?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await pair?.stop();
   });
 
   it('304 only from an instance that walked, and a write through the other instance ends it', { timeout: 60_000 }, async () => {

@@ -1,13 +1,14 @@
 // Two real hub processes on loopback sharing one data dir and one private, real Redis
 // (REDIS_URL): the change feed, cursors, conditional writes, agent writes and rate limits act
 // as one hub; Redis going away gives a clear 503, not a hang.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, startHub, type HubHandle } from '../helpers/hub.ts';
-import { freePort, skipWithoutRedis, startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { startHubPair, type HubPair } from '../helpers/hub-pair.ts';
+import { freePort, skipWithoutRedis, type RedisHandle } from '../helpers/redis.ts';
 
 const sha = (s: string): string => 'sha256:' + createHash('sha256').update(s).digest('hex');
 
@@ -46,18 +47,15 @@ describe.skipIf(skip)('two hub instances, one Redis, one data dir', () => {
     fetch(`${base(h)}/files/${path}`, { method: 'PUT', headers: { ...auth(key), ...headers }, body });
   const seqOf = (cursor: string): number => Number(cursor.split(':')[1]);
 
+  let pair: HubPair | undefined;
   beforeAll(async () => {
-    redis = await startRedis();
-    dataDir = await mkdtemp(join(tmpdir(), 'youlab-multihub-'));
-    const env = { REDIS_URL: redis.url, RALPH_REDIS_PREFIX: `t${randomBytes(3).toString('hex')}:` };
-    [h1, h2] = await Promise.all([startHub({ dataDir, env }), startHub({ dataDir, env })]);
+    pair = await startHubPair();
+    ({ redis, dataDir, h1, h2 } = pair);
     key = await h1.createKey('alice');
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([h1?.stop(), h2?.stop()]);
-    await redis?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await pair?.stop();
   });
 
   it('a change written through instance 2 wakes a long poll on instance 1, and cursors work on both', async () => {
@@ -182,21 +180,16 @@ describe.skipIf(skip)('start without Redis', () => {
 });
 
 describe.skipIf(skip)('shared rate limits', () => {
-  let redis: RedisHandle;
-  let dataDir: string;
   let h1: HubHandle;
   let h2: HubHandle;
 
+  let pair: HubPair | undefined;
   beforeAll(async () => {
-    redis = await startRedis();
-    dataDir = await mkdtemp(join(tmpdir(), 'youlab-multihub-rl-'));
-    const env = { REDIS_URL: redis.url, RALPH_RATE_LIMIT_TRANSFER_PER_MIN: '6' };
-    [h1, h2] = await Promise.all([startHub({ dataDir, env }), startHub({ dataDir, env })]);
+    pair = await startHubPair({ RALPH_RATE_LIMIT_TRANSFER_PER_MIN: '6' });
+    ({ h1, h2 } = pair);
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([h1?.stop(), h2?.stop()]);
-    await redis?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await pair?.stop();
   });
 
   it('requests spread over both instances hit 429 at the shared count', async () => {
