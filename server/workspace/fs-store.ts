@@ -107,6 +107,8 @@ export class FsWorkspaceStore implements WorkspaceStore {
   readonly journal: Journal;
   private readonly listeners = new Set<(userId: string, change: Change) => void>();
   private readonly states = new Map<string, UserState>();
+  /** Set by close(): no background work starts after it. */
+  private closing = false;
   /** Set by whoever runs the agent watcher (main.ts): false while it has changes of this user in hand. */
   agentSettled: ((userId: string) => boolean) | undefined;
   /** Users whose workspace this instance walked completely (a listing), and when that walk started. */
@@ -306,6 +308,16 @@ export class FsWorkspaceStore implements WorkspaceStore {
     // new folder not yet walked) would be missing from a 304: the full listing has it.
     if (this.agentSettled && !this.agentSettled(userId)) return false;
     return (await this.journal.cursor(userId)) === cursor;
+  }
+
+  /**
+   * A background verification walk (verify-walk.ts): a listing nobody waits for. It counts as work
+   * in flight, so close() lets it finish, and none starts once the store is closing (it would
+   * write the hash cache into a data dir that may be going away).
+   */
+  async verify(userId: string): Promise<void> {
+    if (this.closing) return;
+    await this.track(this.list(userId));
   }
 
   /** When this instance last started a full walk of the user's workspace (epoch ms). */
@@ -759,6 +771,7 @@ export class FsWorkspaceStore implements WorkspaceStore {
    * upload removes its temp file; a rename is atomic, so no partial file is ever visible).
    */
   async close(drainMs = 10_000): Promise<void> {
+    this.closing = true;
     await this.journal.close();
     if (this.inflight.size) {
       let timer: NodeJS.Timeout | undefined;

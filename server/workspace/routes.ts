@@ -76,7 +76,7 @@ export function workspaceRoutes(opts: WorkspaceRouteOptions): Router {
   const t = opts.transferRateLimit;
 
   const verifier = new VerifyScheduler(
-    (u) => store.list(u),
+    (u) => store.verify(u),
     (u) => store.lastWalkAt(u),
     store.opts.log,
     opts.verifyIntervalMs ?? 5_000,

@@ -274,3 +274,17 @@ describe('a conditional listing waits for what the agent watcher has in hand', (
     expect(await store.unchangedSince(U, now.cursor)).toBe(true);
   });
 });
+
+describe('verification walks and shutdown', () => {
+  it('a walk asked for after close() starts nothing and writes nothing into the data dir', async () => {
+    await store.writeMany(U, [create('a.txt', 'a')]);
+    await store.verify(U); // a walk before close works
+    await store.close();
+    // The data dir may be removed right after close (tests, a volume unmounted): a late walk must not recreate it.
+    await rm(join(dir, U), { recursive: true, force: true });
+    await store.verify(U);
+    expect(existsSync(join(dir, U))).toBe(false);
+    open_(); // afterEach closes a store
+  });
+});
+
