@@ -70,6 +70,15 @@ export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logg
     p.then(done, done);
     return p;
   };
+  const userOf = (abs: string): string | undefined => {
+    const c = classify(dataDir, abs);
+    return typeof c === 'object' ? c.user : undefined;
+  };
+  /** `track` for the user whose workspace holds `abs` (anything else is nobody's). */
+  const trackAt = <T>(abs: string, p: Promise<T>): Promise<T> => {
+    const user = userOf(abs);
+    return user === undefined ? p : track(user, p);
+  };
   const record = (user: string, rel: string, kind: 'upsert' | 'delete'): void => {
     if (closed) return;
     track(user, store.recordExternal(user, rel, kind)).catch((err: unknown) => log.warn({ err, user }, 'agent change not recorded'));
@@ -123,9 +132,7 @@ export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logg
     ensurePoll();
   };
   const onUpsert = (abs: string): void => {
-    const c = classify(dataDir, abs);
-    const p = consider(abs);
-    (typeof c === 'object' ? track(c.user, p) : p).catch((err: unknown) => log.warn({ err }, 'agent change not recorded'));
+    trackAt(abs, consider(abs)).catch((err: unknown) => log.warn({ err }, 'agent change not recorded'));
   };
   watcher.on('add', onUpsert);
   watcher.on('change', onUpsert);
@@ -151,9 +158,7 @@ export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logg
       pending.clear();
       const tops = dirs.filter((d, i) => !dirs.slice(0, i).some((p) => d.startsWith(p + sep)));
       for (const dir of tops) {
-        const c = classify(dataDir, dir);
-        const p = rescan(dir);
-        (typeof c === 'object' ? track(c.user, p) : p).catch((err: unknown) => log.warn({ err }, 'rescan of a new folder failed'));
+        trackAt(dir, rescan(dir)).catch((err: unknown) => log.warn({ err }, 'rescan of a new folder failed'));
       }
     }, settleMs);
     timer.unref();
@@ -181,10 +186,6 @@ export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logg
   });
 
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-  const userOf = (abs: string): string | undefined => {
-    const c = classify(dataDir, abs);
-    return typeof c === 'object' ? c.user : undefined;
-  };
   return {
     ready,
     settled: (userId) => {
