@@ -27,7 +27,7 @@ import type {
   RoundSummary,
   SyncEngineApi,
 } from './types.ts';
-import { FolderWatcher } from './watcher.ts';
+import { FolderWatcher, type LeftAt } from './watcher.ts';
 
 export interface EngineOptions {
   serverUrl: string;
@@ -262,7 +262,7 @@ export class SyncEngine implements SyncEngineApi {
     try {
       await this.lock.acquire();
       await this.pruneConflicts();
-      const r = await runQuickRound(this.roundContext(), local, remote).finally(() => this.watcher?.settle());
+      const r = await runQuickRound(this.roundContext(), local, remote).finally(() => this.watcher?.settle(this.leftAt));
       Object.assign(total, { uploaded: r.uploaded, downloaded: r.downloaded, deleted: r.deleted, converged: !r.needFull });
       if (r.needFull) this.wanted = true;
       else {
@@ -366,9 +366,15 @@ export class SyncEngine implements SyncEngineApi {
     try {
       return await runRound(this.roundContext());
     } finally {
-      await this.watcher?.settle();
+      await this.watcher?.settle(this.leftAt);
     }
   }
+
+  /** What a round left at a path, as it recorded it (the stat of its own write), for the watcher. */
+  private readonly leftAt: LeftAt = (rel) => {
+    const c = this.state?.cache[rel];
+    return c ? { size: c.size, mtimeMs: c.mtimeMs, ino: c.ino } : undefined;
+  };
 
   private roundContext(): RoundContext {
     const state = this.state!;

@@ -1,7 +1,7 @@
 // One sync round: scan the folder, list the hub, plan (pure), guard, then execute with modest
 // concurrency. Deletes run before writes so renames and file<->folder changes free their names
 // first. A round never trusts memory from an earlier one: base + folder + listing is the truth.
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, type Stats } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
@@ -532,6 +532,7 @@ export class Executor {
     const tmp = tempPathFor(target, this.ctx.tmpDir);
     if (this.ctx.tmpDir) await mkdir(this.ctx.tmpDir, { recursive: true });
     const got = fetch ? await fetch(tmp) : await this.ctx.hub.download(key, tmp);
+    let st: Stats;
     try {
       // Re-check right before replacing: a local edit during the transfer wins this round.
       if (!(await this.unchanged(expectLocal === undefined ? undefined : key, rel))) return;
@@ -546,13 +547,16 @@ export class Executor {
       } else if (existing) {
         await this.ctx.trash.keepCopy(target, rel);
       }
+      // The stat the file will have (a rename keeps inode, size and mtime), taken before it is in
+      // place: an lstat after the rename could already see the user's next edit and record it as
+      // these downloaded bytes, and that edit would never be uploaded.
+      st = await lstat(tmp);
       this.ctx.ownWrite?.(rel);
       await rename(tmp, target);
       await fsyncDir(parent);
     } finally {
       await unlink(tmp).catch(() => {});
     }
-    const st = await lstat(target);
     this.cacheUpdates[rel] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash: got.hash };
     this.ctx.state.base[key] = got.hash;
     this.result.downloaded++;
@@ -587,11 +591,12 @@ export class Executor {
     await this.ctx.store.save(this.ctx.state);
     this.ctx.ownWrite?.(step.rel);
     this.ctx.ownWrite?.(copyRel);
+    // Before the rename, for the reason given in download().
+    const st = await lstat(this.abs(step.rel));
     await rename(this.abs(step.rel), this.abs(copyRel));
     this.result.conflicts++;
     this.activity(step.key, 'conflict', 'ok', `your version is kept as ${copyRel}`);
     this.cacheDrops.add(step.rel);
-    const st = await lstat(this.abs(copyRel));
     this.cacheUpdates[copyRel] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash: step.local };
     await this.download(step.key, step.rel, undefined);
     await this.upload(step.copyKey, copyRel, step.local, undefined);

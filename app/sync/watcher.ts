@@ -10,11 +10,16 @@ import { TEMP_SUFFIX } from './scanner.ts';
 
 type Snap = { size: number; mtimeMs: number; ino: number } | null;
 
+/** What the engine left at a path after a round: the stat it recorded, null for "removed", undefined for "not known". */
+export type LeftAt = (rel: string) => Snap | undefined;
+
 export class FolderWatcher {
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** Paths the engine is writing right now (events for them are ours). */
+  /** Paths the engine is writing right now: their events are held until the round ends. */
   private readonly writing = new Set<string>();
+  /** Events that came for a path while the engine was writing it: ours, or the user's edit right after. */
+  private readonly held = new Map<string, boolean>();
   /** What the engine left at a path, so a later event that finds exactly that is ignored. */
   private readonly left = new Map<string, { snap: Snap; until: number }>();
   /** Files changed since the last callback; undefined once only a full round will do. */
@@ -58,20 +63,36 @@ export class FolderWatcher {
     this.writing.add(rel);
   }
 
-  /** The round ended: remember what the engine left at each path it touched. */
-  async settle(): Promise<void> {
+  /**
+   * The round ended: remember what the engine left at each path it touched, as the engine
+   * recorded it (`leftAt`, the stat it took of its own write) where it knows, else as found now.
+   * Then the events held meanwhile are looked at again: one that finds something other than what
+   * the engine left is a user's edit made right after the engine's write (a file saved the moment
+   * it was downloaded), and asks for a round like any other.
+   */
+  async settle(leftAt?: LeftAt): Promise<void> {
     const until = Date.now() + 10_000;
     for (const rel of this.writing) {
-      const st = await lstat(`${this.folder}/${rel}`).catch(() => undefined);
-      this.left.set(rel, { snap: st ? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } : null, until });
+      let snap = leftAt?.(rel);
+      if (snap === undefined) {
+        const st = await lstat(`${this.folder}/${rel}`).catch(() => undefined);
+        snap = st ? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } : null;
+      }
+      this.left.set(rel, { snap, until });
     }
     this.writing.clear();
     for (const [rel, v] of this.left) if (v.until < Date.now()) this.left.delete(rel);
+    const held = [...this.held];
+    this.held.clear();
+    for (const [rel, isFile] of held) await this.event(`${this.folder}/${rel}`, isFile);
   }
 
   private async event(p: string, isFile: boolean): Promise<void> {
     const rel = this.rel(p);
-    if (this.writing.has(rel)) return;
+    if (this.writing.has(rel)) {
+      this.held.set(rel, isFile && this.held.get(rel) !== false);
+      return;
+    }
     const mine = this.left.get(rel);
     if (mine && mine.until >= Date.now()) {
       const st = await lstat(p).catch(() => undefined);

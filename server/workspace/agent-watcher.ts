@@ -51,13 +51,30 @@ interface Waiting {
   since: number;
 }
 
-export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logger, stabilityMs = 150, settleMs = 300, pollMs = 50): AgentWatcher {
-  const watcher: FSWatcher = watch(dataDir, {
+export interface AgentWatchOptions {
+  /** How long a file's size and mtime must hold still before it is recorded. */
+  stabilityMs?: number;
+  /** Quiet time after a new folder appears before it is walked. */
+  settleMs?: number;
+  /** How often waiting files are looked at. */
+  pollMs?: number;
+  /** For how long after it appears a folder's mtime is re-checked for entries chokidar missed. */
+  youngMs?: number;
+  /** How often young folders are re-checked. */
+  recheckMs?: number;
+  /** chokidar's `watch` (tests wrap it to reproduce the races it has). */
+  watch?: typeof watch;
+}
+
+export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logger, opts: AgentWatchOptions = {}): AgentWatcher {
+  const { stabilityMs = 150, settleMs = 300, pollMs = 50, youngMs = 10_000, recheckMs = 1_000 } = opts;
+  const watcher: FSWatcher = (opts.watch ?? watch)(dataDir, {
     ignoreInitial: true,
     followSymlinks: false,
     ignored: (p: string) => classify(dataDir, p) === 'ignore',
   });
   let closed = false;
+  let isReady = false;
   /** Per user: events being looked at, changes being recorded, folders being walked. */
   const busy = new Map<string, number>();
   const track = <T>(user: string, p: Promise<T>): Promise<T> => {
@@ -144,11 +161,21 @@ export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logg
   watcher.on('error', (err) => log.warn({ err }, 'workspace watcher error'));
 
   // ---- new folders: walked once things settle ----------------------------------------------
-  // chokidar can miss files created in a folder while it is still setting up that folder's
-  // watch (mkdir -p a/b && write a/b/f). So a new folder is walked once things settle; its
-  // files go through `consider` like any event (the hub's own are dropped at once, the store
-  // skips whatever it already recorded), so nothing is announced twice.
+  // chokidar sets a new folder up in three steps: it emits addDir, lists the folder, and only then
+  // watches it. An entry created between the listing and the watch is never reported, and if that
+  // entry is a folder, chokidar never watches it at all: a user's `workspace` created a moment
+  // after the user's folder left the watcher blind to that user for good (issue 19). So:
+  // - a new folder is walked once things settle; its files go through `consider` like any event
+  //   (the hub's own are dropped at once, the store skips whatever it already recorded), so
+  //   nothing is announced twice;
+  // - a folder that walk finds but chokidar never announced is handed to chokidar to watch;
+  // - for `youngMs` after it appeared, a walked folder whose mtime moves is walked again, which
+  //   catches entries made after the walk but before chokidar's watch was in place.
   const pending = new Set<string>();
+  /** Folders chokidar announced (addDir), and when: it watches those. Pruned after `youngMs`. */
+  const announcedDirs = new Map<string, number>();
+  /** Folders walked within `youngMs` of appearing: when they appeared, and their mtime at the walk. */
+  const young = new Map<string, { born: number; mtimeMs: number }>();
   let timer: NodeJS.Timeout | undefined;
   const schedule = (): void => {
     if (timer) clearTimeout(timer);
@@ -169,26 +196,78 @@ export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logg
     const stack = [dir];
     while (stack.length && !closed) {
       const d = stack.pop()!;
+      // The mtime before the listing: a change after it shows as a different mtime at the re-check.
+      const st = await lstat(d).catch(() => undefined);
+      if (!st?.isDirectory()) continue;
+      const now = Date.now();
+      young.set(d, { born: young.get(d)?.born ?? announcedDirs.get(d) ?? now, mtimeMs: st.mtimeMs });
       const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
       const files: string[] = [];
       for (const e of entries) {
-        if (e.isDirectory()) stack.push(join(d, e.name));
-        else if (e.isFile()) files.push(join(d, e.name));
+        const abs = join(d, e.name);
+        if (e.isDirectory()) {
+          if (classify(dataDir, abs) === 'ignore') continue;
+          stack.push(abs);
+          // Inside a new folder, chokidar announces every subfolder it watches. One it never
+          // announced fell into its gap, and it would never watch it: hand it over.
+          if (!announcedDirs.has(abs)) {
+            announcedDirs.set(abs, now);
+            watcher.add(abs);
+          }
+        } else if (e.isFile()) files.push(abs);
       }
       for (let i = 0; i < files.length; i += 64) await Promise.all(files.slice(i, i + 64).map((abs) => consider(abs)));
     }
+    ensureRecheck();
+  };
+  let recheck: NodeJS.Timeout | undefined;
+  const ensureRecheck = (): void => {
+    if (recheck || closed || young.size === 0) return;
+    recheck = setTimeout(() => {
+      recheckYoung()
+        .catch((err: unknown) => log.warn({ err }, 'agent watcher folder re-check failed'))
+        .finally(() => {
+          recheck = undefined;
+          ensureRecheck();
+        });
+    }, recheckMs);
+    recheck.unref();
+  };
+  const recheckYoung = async (): Promise<void> => {
+    const now = Date.now();
+    for (const [d, t] of announcedDirs) if (now - t > youngMs) announcedDirs.delete(d);
+    const entries = [...young];
+    const stats = await Promise.all(entries.map(([d]) => lstat(d).catch(() => undefined)));
+    let moved = false;
+    for (const [k, [d, y]] of entries.entries()) {
+      const st = stats[k];
+      if (!st?.isDirectory() || now - y.born > youngMs) young.delete(d);
+      if (st?.isDirectory() && st.mtimeMs !== y.mtimeMs) {
+        pending.add(d);
+        moved = true;
+      }
+    }
+    if (moved) schedule();
   };
   watcher.on('addDir', (abs: string) => {
     const c = classify(dataDir, abs);
     if (typeof c !== 'object') return;
+    announcedDirs.set(abs, Date.now());
     pending.add(abs);
     schedule();
   });
 
-  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  const ready = new Promise<void>((resolve) =>
+    watcher.once('ready', () => {
+      isReady = true;
+      resolve();
+    }),
+  );
   return {
     ready,
     settled: (userId) => {
+      // Before its first scan is done, the watcher would miss an in-place edit: nothing is settled.
+      if (!isReady) return false;
       if (busy.has(userId)) return false;
       for (const w of waiting.values()) if (w.user === userId) return false;
       for (const d of pending) if (userOf(d) === userId) return false;
@@ -198,7 +277,9 @@ export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logg
       closed = true;
       if (timer) clearTimeout(timer);
       if (poll) clearTimeout(poll);
+      if (recheck) clearTimeout(recheck);
       waiting.clear();
+      young.clear();
       await watcher.close();
     },
   };

@@ -18,6 +18,7 @@ import { HASH_PREFIX } from '../../shared/hash.ts';
 import { checkPath, pathKey } from '../../shared/paths.ts';
 import { UserIdSchema, type Change, type Changes, type FileEntry, type PutResult } from '../../shared/protocol.ts';
 import type { Logger } from '../log.ts';
+import { foldersUnchanged, markOf, type FolderMarks } from './folder-marks.ts';
 import { assertRealRoot, locate, LocateCache, validPath } from './fs-paths.ts';
 import { HashCache, statKey } from './hash-cache.ts';
 import { ChangeJournal, type Journal } from './journal.ts';
@@ -113,6 +114,8 @@ export class FsWorkspaceStore implements WorkspaceStore {
   agentSettled: ((userId: string) => boolean) | undefined;
   /** Users whose workspace this instance walked completely (a listing), and when that walk started. */
   private readonly walkedAt = new Map<string, number>();
+  /** Per user, the marks of the workspace folders as this instance last compared them with its view. */
+  private readonly folderMarks = new Map<string, FolderMarks>();
   private readonly locks: WriteLock;
   /** Writes and deletes under way, so shutdown can let them finish (or fail cleanly) first. */
   private readonly inflight = new Set<Promise<unknown>>();
@@ -251,7 +254,8 @@ export class FsWorkspaceStore implements WorkspaceStore {
     const live = new Set<string>();
     let usage = 0;
     await assertRealRoot(root);
-    const rels = await walkFiles(root, this.opts.log);
+    const marks: FolderMarks = new Map();
+    const rels = await walkFiles(root, this.opts.log, marks);
     // Stats (and hashes of changed files) are asked for 64 at a time and used in walk order: one
     // at a time, a listing of 10,000 files is mostly waiting on the thread pool.
     const known = new Map<string, Promise<{ hash: string; st: Stats } | undefined>>();
@@ -291,6 +295,7 @@ export class FsWorkspaceStore implements WorkspaceStore {
     if (s.generation === generation) s.usage = usage;
     await s.cache.save().catch((err: unknown) => this.opts.log.warn({ err }, 'hash cache not saved'));
     if (checking) await announceMissed(this, userId, missedChanges(walked, viewBefore, live), this.opts.log);
+    this.folderMarks.set(userId, marks);
     this.walkedAt.set(userId, startedAt);
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return { cursor, files };
@@ -298,14 +303,20 @@ export class FsWorkspaceStore implements WorkspaceStore {
 
   /**
    * The listing at `cursor` is still what this hub would list (a conditional listing may answer
-   * 304): nothing was announced after it, and this instance has walked the workspace since it
-   * loaded the user, so its watcher and walks have been checking the disk against that listing.
-   * The cursor is the shared feed's (several instances), the "walked" mark this instance's own.
+   * 304): nothing was announced after it; this instance has walked the workspace, and no folder
+   * gained, lost or renamed an entry that its view does not hold (folder-marks.ts), whether or not
+   * the agent watcher saw it; and the watcher has no change of this user in hand (an in-place
+   * edit of a file, which no folder mtime shows). The cursor is the shared feed's (several
+   * instances); the walk, the marks and the watcher are this instance's own.
    */
   async unchangedSince(userId: string, cursor: string): Promise<boolean> {
-    if (!this.walkedAt.has(userId)) return false;
-    // A change the agent watcher has seen but not yet announced (a file still being written, a
-    // new folder not yet walked) would be missing from a 304: the full listing has it.
+    const marks = this.folderMarks.get(userId);
+    if (!marks || !this.walkedAt.has(userId)) return false;
+    const s = await this.state(userId);
+    const view = { holds: (p: string, st: Stats) => s.cache.get(p, st) !== undefined, paths: () => s.cache.paths() };
+    if (!(await foldersUnchanged(this.workspaceDir(userId), marks, view))) return false;
+    // Asked after the folder check: a change the watcher recorded into the view during that check
+    // holds it busy until the change is announced, so the cursor below has moved by then.
     if (this.agentSettled && !this.agentSettled(userId)) return false;
     return (await this.journal.cursor(userId)) === cursor;
   }
@@ -330,7 +341,7 @@ export class FsWorkspaceStore implements WorkspaceStore {
     const s = await this.state(userId);
     const loc = await locate(this.workspaceDir(userId), p);
     if (!loc.st?.isFile()) return undefined;
-    const r = await s.cache.hashOf(p, loc.abs);
+    const r = await s.cache.hashOf(p, loc.abs, { remember: false });
     return r ? entry(p, r.hash, r.st) : undefined;
   }
 
@@ -340,7 +351,7 @@ export class FsWorkspaceStore implements WorkspaceStore {
     for (let attempt = 0; attempt < 5; attempt++) {
       const loc = await locate(this.workspaceDir(userId), p);
       if (!loc.st?.isFile()) throw new StoreError('not_found', 'no such file');
-      const r = await s.cache.hashOf(p, loc.abs);
+      const r = await s.cache.hashOf(p, loc.abs, { remember: false });
       if (!r) continue;
       // Open without following a symlink swapped in meanwhile, then make sure the open file is the one hashed.
       let fh;
@@ -497,7 +508,7 @@ export class FsWorkspaceStore implements WorkspaceStore {
               if (loc.st?.isSymbolicLink()) throw new StoreError('conflict', 'a symlink occupies this path; the hub does not write through symlinks');
               if (loc.st?.isDirectory()) throw new StoreError('conflict', 'a folder exists at this path');
               if (loc.st && !loc.st.isFile()) throw new StoreError('conflict', 'something other than a file exists at this path');
-              const cur = loc.st ? await s.cache.hashOf(it.p, loc.abs) : undefined;
+              const cur = loc.st ? await s.cache.hashOf(it.p, loc.abs, { remember: false }) : undefined;
               return { loc, cur };
             } catch (error) {
               fail(it.i, error);
@@ -611,7 +622,7 @@ export class FsWorkspaceStore implements WorkspaceStore {
       const loc = await locate(root, p);
       if (!loc.st || loc.st.isSymbolicLink()) throw new StoreError('not_found', 'no such file');
       if (loc.st.isDirectory()) throw new StoreError('conflict', 'a folder exists at this path');
-      const cur = await s.cache.hashOf(p, loc.abs);
+      const cur = await s.cache.hashOf(p, loc.abs, { remember: false });
       if (!cur) throw new StoreError('not_found', 'no such file');
       if (opts.ifMatch !== undefined && opts.ifMatch !== '*' && opts.ifMatch !== cur.hash) {
         throw new StoreError('precondition_failed', 'the file changed on the hub (If-Match does not match); nothing was deleted');
@@ -818,12 +829,19 @@ function entry(path: string, hash: string, st: Stats): FileEntry {
   return { path, hash, size: st.size, modified: st.mtime.toISOString() };
 }
 
-/** Regular files under `root`, relative and `/`-separated; symlinks are skipped, never followed. */
-async function walkFiles(root: string, log: Logger): Promise<string[]> {
+/**
+ * Regular files under `root`, relative and `/`-separated; symlinks are skipped, never followed.
+ * With `marks`, each folder's mark is taken just before it is read (folder-marks.ts).
+ */
+async function walkFiles(root: string, log: Logger, marks?: FolderMarks): Promise<string[]> {
   const out: string[] = [];
   const stack = [root];
   while (stack.length) {
     const dir = stack.pop()!;
+    if (marks) {
+      const mark = await markOf(dir);
+      if (mark) marks.set(dir === root ? '' : relative(root, dir).split(sep).join('/'), mark);
+    }
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });

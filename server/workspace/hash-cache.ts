@@ -92,8 +92,12 @@ export class HashCache {
   /**
    * Hash of the file at `abs` (known by workspace path `path`), from the cache when its stat
    * matches. Returns undefined when the file vanished or stopped being a regular file.
+   * `remember: false` hashes a changed file without recording it: the cache is also the hub's
+   * view of what it listed or announced (verify-walk.ts, folder-marks.ts), and a file read or
+   * checked before anyone announced its change must not enter that view unannounced.
    */
-  async hashOf(path: string, abs: string, attempts = 5): Promise<{ hash: string; st: Stats } | undefined> {
+  async hashOf(path: string, abs: string, opts: { remember?: boolean; attempts?: number } = {}): Promise<{ hash: string; st: Stats } | undefined> {
+    const attempts = opts.attempts ?? 5;
     let last: { hash: string; st: Stats } | undefined;
     for (let i = 0; i < attempts; i++) {
       const before = await lstat(abs).catch(() => undefined);
@@ -106,7 +110,7 @@ export class HashCache {
       if (!after || !after.isFile()) return undefined;
       last = { hash, st: after };
       if (sameStat(before, after)) {
-        this.set(path, after, hash);
+        if (opts.remember !== false) this.set(path, after, hash);
         return last;
       }
       await new Promise((r) => setTimeout(r, 30 * (i + 1)));

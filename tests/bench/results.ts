@@ -48,6 +48,8 @@ export function rowDefs(treeNames: { mixed: string; many: string }): RowDef[] {
     r(`first sync ${treeNames.many}: files/s`, 'first.many.fps', 'files/s', 'median', 'higher'),
     r(`no-change round ${treeNames.mixed}`, 'nochange.mixed.ms', 'ms', 'median', 'lower'),
     r(`no-change round ${treeNames.many}`, 'nochange.many.ms', 'ms', 'median', 'lower'),
+    r(`hub: conditional listing answered 304, ${treeNames.mixed}`, 'nochange.mixed.hub304.ms', 'ms', 'median', 'lower'),
+    r(`hub: conditional listing answered 304, ${treeNames.many}`, 'nochange.many.hub304.ms', 'ms', 'median', 'lower'),
     r('propagation folder A -> folder B: p50', 'prop.ab.ms', 'ms', 'p50', 'lower'),
     r('propagation folder A -> folder B: p95', 'prop.ab.ms', 'ms', 'p95', 'lower'),
     r('propagation local -> hub: p50', 'prop.up.ms', 'ms', 'p50', 'lower', 'prop.ab.ms'),

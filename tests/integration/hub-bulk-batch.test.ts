@@ -208,7 +208,7 @@ describe('the agent watcher and the hub\u2019s own writes', () => {
       },
     };
     await mkdir(ws(), { recursive: true });
-    watcher = watchAgentWrites(spy, dir, silentLogger(), 150, 100);
+    watcher = watchAgentWrites(spy, dir, silentLogger(), { stabilityMs: 150, settleMs: 100 });
     await watcher.ready;
     return asked;
   }
@@ -246,7 +246,7 @@ describe('the agent watcher and the hub\u2019s own writes', () => {
 describe('a conditional listing waits for what the agent watcher has in hand', () => {
   it('unchangedSince is false while an agent file is still being written, and true once it is announced', async () => {
     await mkdir(ws(), { recursive: true });
-    watcher = watchAgentWrites(store, dir, silentLogger(), 150, 100);
+    watcher = watchAgentWrites(store, dir, silentLogger(), { stabilityMs: 150, settleMs: 100 });
     store.agentSettled = (u) => watcher!.settled(u);
     await watcher.ready;
     const { cursor } = await store.list(U);

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
@@ -96,6 +96,21 @@ async function announced(url: string, key: string, user: string, since: string, 
   throw new Error(`the feed never announced ${path} = ${hash}`);
 }
 
+/**
+ * Dates every folder under `root` a minute back, as if its entries were made long ago: file-system
+ * timestamps are coarse, so the hub trusts a folder's mtime only once it is older than a couple of
+ * seconds (server/workspace/folder-marks.ts), and a test that needs a 304 after an in-place edit
+ * would otherwise have to wait that long.
+ */
+async function ageFolders(root: string): Promise<void> {
+  const past = new Date(Date.now() - 60_000);
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) if (e.isDirectory()) await walk(join(d, e.name));
+    await utimes(d, past, past);
+  };
+  await walk(root);
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'youlab-cond-'));
 });
@@ -155,25 +170,87 @@ describe('conditional listing on the hub', { timeout: 60_000 }, () => {
     }
   });
 
-  it('a change behind the hub\'s back is found by the walk after a 304 and announced in the feed', async () => {
+  it('an in-place edit behind the hub\'s back is found by the walk after a 304 and announced in the feed', async () => {
     const hub = await localHub('h2');
     try {
       const key = await hub.key('alice');
       const ws = hub.store.workspaceDir('alice');
       await mkdir(join(ws, 'keep'), { recursive: true });
       await writeFile(join(ws, 'keep', 'old.txt'), 'old');
-      await writeFile(join(ws, 'gone.txt'), 'gone');
+      await ageFolders(ws);
       const { cursor } = (await listing(hub.url, key, 'alice')).json<{ cursor: string }>();
-      // Written and deleted with no watcher running: nothing in the feed yet.
-      await mkdir(join(ws, 'new', 'deep'), { recursive: true });
-      await writeFile(join(ws, 'new', 'deep', 'agent.txt'), 'from the agent');
+      // Edited in place with no watcher running: no folder changes, nothing in the feed yet.
       await writeFile(join(ws, 'keep', 'old.txt'), 'old, edited');
-      await unlink(join(ws, 'gone.txt'));
+      // Read through the API first: hashing it for the read must not make the hub's view hold the
+      // edit as if it had been announced (the walk compares against that view).
+      const read = await rawRequest(hub.url, { path: '/users/alice/workspace/files/keep/old.txt', headers: auth(key) });
+      expect(read.headers.etag).toBe(`"${sha('old, edited')}"`);
       expect((await listing(hub.url, key, 'alice', `"${cursor}"`)).status).toBe(304);
-      await announced(hub.url, key, 'alice', cursor, 'new/deep/agent.txt', sha('from the agent'), 'agent');
       await announced(hub.url, key, 'alice', cursor, 'keep/old.txt', sha('old, edited'), 'agent');
-      await announced(hub.url, key, 'alice', cursor, 'gone.txt', null, 'agent');
       expect((await listing(hub.url, key, 'alice', `"${cursor}"`)).status).toBe(200);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('issue 19: a file or folder added, removed or renamed behind the hub\'s back before the request is never hidden by a 304', async () => {
+    const hub = await localHub('h2b');
+    try {
+      const key = await hub.key('alice');
+      const ws = hub.store.workspaceDir('alice');
+      await mkdir(join(ws, 'keep', 'deep'), { recursive: true });
+      await writeFile(join(ws, 'keep', 'deep', 'old.txt'), 'old');
+      await writeFile(join(ws, 'gone.txt'), 'gone');
+      await writeFile(join(ws, 'moved.txt'), 'moved');
+      await ageFolders(ws);
+      const first = (await listing(hub.url, key, 'alice')).json<{ cursor: string }>();
+      expect((await listing(hub.url, key, 'alice', `"${first.cursor}"`)).status).toBe(304);
+      // No watcher runs: each of these is known to the disk only. Each must end the 304 on its own.
+      const cases: [string, () => Promise<void>, string, string | null][] = [
+        ['a new folder with a file (mkdir -p, write)', async () => {
+          await mkdir(join(ws, 'agent', 'sub'), { recursive: true });
+          await writeFile(join(ws, 'agent', 'sub', 'report.md'), 'report');
+        }, 'agent/sub/report.md', sha('report')],
+        ['a new file in a deep existing folder', () => writeFile(join(ws, 'keep', 'deep', 'new.txt'), 'new'), 'keep/deep/new.txt', sha('new')],
+        ['a file deleted', () => unlink(join(ws, 'gone.txt')), 'gone.txt', null],
+        ['a file renamed', async () => {
+          const { rename } = await import('node:fs/promises');
+          await rename(join(ws, 'moved.txt'), join(ws, 'keep', 'moved.txt'));
+        }, 'keep/moved.txt', sha('moved')],
+      ];
+      for (const [what, change, path, hash] of cases) {
+        await ageFolders(ws);
+        // A listing that settles the marks (a compare after the ageing) and then a 304...
+        const { cursor } = (await listing(hub.url, key, 'alice')).json<{ cursor: string }>();
+        expect((await listing(hub.url, key, 'alice', `"${cursor}"`)).status, `304 before: ${what}`).toBe(304);
+        await change();
+        // ...which the change ends at once: the full listing holds it, and the feed announces it.
+        const res = await listing(hub.url, key, 'alice', `"${cursor}"`);
+        expect(res.status, what).toBe(200);
+        const paths = res.json<{ files: { path: string }[] }>().files.map((f) => f.path);
+        expect(paths.includes(path), what).toBe(hash !== null);
+        await announced(hub.url, key, 'alice', cursor, path, hash, 'agent');
+      }
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('the hub\'s own writes into a folder do not cost a full listing: the folder is compared with the view instead', async () => {
+    const hub = await localHub('h2c');
+    try {
+      const key = await hub.key('alice');
+      const ws = hub.store.workspaceDir('alice');
+      await mkdir(join(ws, 'docs'), { recursive: true });
+      await writeFile(join(ws, 'docs', 'a.txt'), 'a');
+      await listing(hub.url, key, 'alice');
+      for (const p of ['docs/b.txt', 'docs/new/c.txt']) {
+        const put = await rawRequest(hub.url, { method: 'PUT', path: `/users/alice/workspace/files/${p}`, headers: { ...auth(key), 'if-none-match': '*' }, body: p });
+        expect(put.status).toBe(200);
+      }
+      // The feed moved past the old cursor; at the current one, nothing is new on disk but the hub's own files.
+      const cur = (await hub.store.journal.cursor('alice')) as string;
+      expect((await listing(hub.url, key, 'alice', `"${cur}"`)).status).toBe(304);
     } finally {
       await hub.close();
     }
@@ -220,16 +297,30 @@ describe('the client and conditional listings', { timeout: 120_000 }, () => {
       expect(answers).toEqual([200, 200, 304]);
       expect(r3).toMatchObject({ uploaded: 0, downloaded: 0, deleted: 0, cursor: r2.cursor });
 
+      // Issue 19: the agent makes a folder and writes into it, and no watcher has seen it (this hub
+      // runs none: the most held-back watcher there is). The very next round has it.
       await mkdir(join(ws, 'fresh'), { recursive: true });
       await writeFile(join(ws, 'fresh', 'agent.txt'), 'agent');
-      // The change is announced (by the walk the next 304 starts) after the clean cursor...
+      const r4 = await runRound(ctx);
+      expect(answers.at(-1)).toBe(200);
+      expect(r4.downloaded).toBe(1);
+      expect(await readFile(join(folder, 'fresh', 'agent.txt'), 'utf8')).toBe('agent');
+
+      // An in-place edit changes no folder: once announced (by the walk the next 304 starts)...
       await runRound(ctx);
-      await announced(hub.url, key, 'alice', r2.cursor, 'fresh/agent.txt', sha('agent'));
-      // ...so the next round lists in full and downloads it.
+      await ageFolders(ws);
+      await runRound(ctx);
+      expect(answers.at(-1)).toBe(304);
+      const clean = ctx.state.cleanCursor!;
+      await writeFile(join(ws, 'fresh', 'agent.txt'), 'agent, edited');
+      await runRound(ctx);
+      expect(answers.at(-1)).toBe(304);
+      await announced(hub.url, key, 'alice', clean, 'fresh/agent.txt', sha('agent, edited'));
+      // ...the next round lists in full and downloads it.
       const r5 = await runRound(ctx);
       expect(answers.at(-1)).toBe(200);
       expect(r5.downloaded).toBe(1);
-      expect(await readFile(join(folder, 'fresh', 'agent.txt'), 'utf8')).toBe('agent');
+      expect(await readFile(join(folder, 'fresh', 'agent.txt'), 'utf8')).toBe('agent, edited');
     } finally {
       await hub.close();
     }
@@ -269,8 +360,9 @@ describe('the client and conditional listings', { timeout: 120_000 }, () => {
       await writeFile(join(folder, 'doc.txt'), 'v1');
       await writeFile(join(folder, 'other.txt'), 'stays');
       await runRound(ctx);
+      await ageFolders(ws);
       await runRound(ctx);
-      // The hub's copy changes behind its back (not announced yet), and the local copy is deleted.
+      // The hub's copy changes behind its back in place (not announced yet), and the local copy is deleted.
       await writeFile(join(ws, 'doc.txt'), 'v2 from the agent');
       await unlink(join(folder, 'doc.txt'));
       const r = await runRound(ctx);

@@ -15,7 +15,7 @@ import { startOpenWebui } from './openwebui-hook.ts';
 
 const ALL_KEYS = [
   'first.mixed.s', 'first.mixed.MBps', 'first.mixed.fps', 'first.many.s', 'first.many.MBps', 'first.many.fps',
-  'nochange.mixed.ms', 'nochange.many.ms', 'prop.ab.ms', 'prop.up.ms', 'prop.agent.ms',
+  'nochange.mixed.ms', 'nochange.many.ms', 'nochange.mixed.hub304.ms', 'nochange.many.hub304.ms', 'prop.ab.ms', 'prop.up.ms', 'prop.agent.ms',
   'rss.first.mixed.MiB', 'rss.watch.MiB', 'rss.hub100.MiB', 'hub100.s', 'kb.total.s', 'kb.latency.ms',
 ];
 const hashOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -123,6 +123,32 @@ async function noChange(ctx: BenchContext, which: 'mixed' | 'many', s: Synced): 
   for (let i = 0; i < ctx.opts.repeats; i++) rounds.push((await syncOnce(s, 10 * 60_000)).ms);
   ctx.res.add(`nochange.${which}.ms`, 'youlab', rounds, 'youlab: `youlab-sync --once` again, including node start-up (see nodeStartupMs in last.json)');
   ctx.log(`  youlab no-change: ${rounds.map((r) => r.toFixed(0)).join(', ')} ms`);
+  await hub304(ctx, which, s);
+}
+
+/**
+ * The hub's part of a no-change round: a conditional listing answered 304, which stats every
+ * workspace folder (server/workspace/folder-marks.ts) and compares with its view those whose
+ * mtime moved. Timed on the wire, 20 requests after one that settles the folder marks.
+ */
+async function hub304(ctx: BenchContext, which: 'mixed' | 'many', s: Synced): Promise<void> {
+  const headers = { authorization: `Bearer ${s.key}` };
+  const url = `${s.hub.url}/users/${s.user}/workspace/files`;
+  const { cursor } = await got(url, { headers }).json<{ cursor: string }>();
+  const conditional = () => got(url, { headers: { ...headers, 'if-none-match': `"${cursor}"` }, throwHttpErrors: false });
+  const deadline = Date.now() + 30_000;
+  while ((await conditional()).statusCode !== 304) {
+    if (Date.now() > deadline) throw new Error('the hub never answered 304 to an unchanged listing');
+    await sleep(200);
+  }
+  const ms: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    const r = await conditional();
+    ms.push(performance.now() - t0);
+    if (r.statusCode !== 304) throw new Error(`a conditional listing answered ${r.statusCode}`);
+  }
+  ctx.res.add(`nochange.${which}.hub304.ms`, 'youlab', ms, 'youlab hub: `GET .../files` with If-None-Match of the current cursor, answered 304 (folder marks checked), 20 requests on one connection pool');
 }
 
 async function propagation(ctx: BenchContext, tree: Tree, s: Synced): Promise<void> {
@@ -282,13 +308,13 @@ export async function youlabScenarios(ctx: BenchContext, sizes: ('mixed' | 'many
       firstSync(ctx, which, tree),
     );
     let synced: Synced | undefined;
-    const later = [`nochange.${which}.ms`, ...(which === 'mixed' ? ['prop.ab.ms', 'prop.up.ms', 'prop.agent.ms', 'rss.watch.MiB'] : [])];
+    const later = [`nochange.${which}.ms`, `nochange.${which}.hub304.ms`, ...(which === 'mixed' ? ['prop.ab.ms', 'prop.up.ms', 'prop.agent.ms', 'rss.watch.MiB'] : [])];
     await part(ctx, `seeding ${tree.spec.name}`, later, async () => {
       synced = await seeded(ctx, which, tree);
     });
     if (!synced) continue;
     try {
-      await part(ctx, `no-change round ${tree.spec.name}`, [`nochange.${which}.ms`], () => noChange(ctx, which, synced!));
+      await part(ctx, `no-change round ${tree.spec.name}`, [`nochange.${which}.ms`, `nochange.${which}.hub304.ms`], () => noChange(ctx, which, synced!));
       if (which === 'mixed') await part(ctx, 'propagation', ['prop.ab.ms', 'prop.up.ms', 'prop.agent.ms', 'rss.watch.MiB'], () => propagation(ctx, tree, synced!));
     } finally {
       await synced.hub.stop();
