@@ -27,12 +27,12 @@ export function checkPath(input: string, opts: PathOptions = {}): PathCheck {
   if (/^[a-zA-Z]:/.test(input)) return bad('drive-letter path');
   if (DANGEROUS_ESCAPE.test(input)) return bad('percent-encoded escape in path');
   const path = input.normalize('NFC');
-  if (Buffer.byteLength(path) > MAX_PATH_BYTES) return bad('path too long');
+  if (utf8Length(path) > MAX_PATH_BYTES) return bad('path too long');
   const segments = path.split('/');
   for (const seg of segments) {
     if (seg === '') return bad('empty path segment');
     if (seg === '.' || seg === '..') return bad(`'${seg}' segment in path`);
-    if (Buffer.byteLength(seg) > MAX_SEGMENT_BYTES) return bad('path segment too long');
+    if (utf8Length(seg) > MAX_SEGMENT_BYTES) return bad('path segment too long');
     if (opts.forUpload) {
       if (WINDOWS_RESERVED.test(seg)) return bad(`Windows-reserved name '${seg}'`);
       if (/[. ]$/.test(seg)) return bad('name ends with a dot or a space');
@@ -67,4 +67,19 @@ export function parentsOf(p: string): string[] {
 /** Encode a relative path for a URL, segment by segment. */
 export function encodePathForUrl(p: string): string {
   return p.split('/').map(encodeURIComponent).join('/');
+}
+
+/** Bytes of `s` in UTF-8 (file systems limit names in bytes); a lone surrogate counts as U+FFFD (3 bytes), as encoders write it. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }

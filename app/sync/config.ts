@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { writeFileAtomic } from '../../shared/atomic-fs.ts';
+import { writeFileAtomic } from '../../shared/node/atomic-fs.ts';
 import { validateIgnorePatterns } from '../../shared/ignore-rules.ts';
 
 /** "30s", "500ms", "5m" or a number of seconds. */

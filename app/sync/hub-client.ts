@@ -23,7 +23,7 @@ import {
   type PutResult,
 } from '../../shared/protocol.ts';
 import { throttle } from './throttle.ts';
-import { BULK_CONTENT_TYPE, BulkGetHeaderSchema, BulkPutResponseSchema, FrameReader, frame } from '../../shared/bulk-protocol.ts';
+import { BULK_CONTENT_TYPE, BulkGetHeaderSchema, BulkPutResponseSchema, FrameReader, frame } from '../../shared/node/bulk-protocol.ts';
 import { z } from 'zod';
 
 /** A kept version on the hub (GET /users/:id/workspace/versions/<path>). */

@@ -8,7 +8,7 @@
 import { lstat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { hashFile } from '../../shared/hash.ts';
+import { hashFile } from '../../shared/node/hash.ts';
 import type { IgnoreMatcher } from '../../shared/ignore-rules.ts';
 import { parentsOf, pathKey } from '../../shared/paths.ts';
 import type { FileEntry } from '../../shared/protocol.ts';

@@ -5,7 +5,7 @@ import { constants as fsConstants, type Stats } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
-import { fsyncDir, tempPathFor } from '../../shared/atomic-fs.ts';
+import { fsyncDir, tempPathFor } from '../../shared/node/atomic-fs.ts';
 import { originalOfConflictCopy } from '../../shared/conflict-name.ts';
 import type { IgnoreMatcher } from '../../shared/ignore-rules.ts';
 import { pathKey } from '../../shared/paths.ts';

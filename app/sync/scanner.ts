@@ -6,7 +6,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { hashFile } from '../../shared/hash.ts';
+import { hashFile } from '../../shared/node/hash.ts';
 import type { IgnoreMatcher } from '../../shared/ignore-rules.ts';
 import { pathKey } from '../../shared/paths.ts';
 import type { CacheEntry } from './state.ts';

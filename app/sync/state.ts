@@ -10,7 +10,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../../shared/atomic-fs.ts';
+import { writeFileAtomic } from '../../shared/node/atomic-fs.ts';
 
 export const STATE_FILE = 'state.json';
 

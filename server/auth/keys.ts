@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { writeJsonAtomic } from '../../shared/atomic-fs.ts';
+import { writeJsonAtomic } from '../../shared/node/atomic-fs.ts';
 import { UserIdSchema } from '../../shared/protocol.ts';
 
 const KeyRecordSchema = z.object({

@@ -3,7 +3,7 @@
 // base only after proof. One round per user at a time.
 import { stat } from 'node:fs/promises';
 import { conflictCopyName } from '../../shared/conflict-name.ts';
-import { hashBytes } from '../../shared/hash.ts';
+import { hashBytes } from '../../shared/node/hash.ts';
 import { StoreError, type WorkspaceStore } from '../workspace/types.ts';
 import { HUB_MARKER, OpenWebUIError, type OpenWebUIClient } from './client.ts';
 import { nextFailure, planRound, viewRemote, extensionAllowed, type Direction, type RemoteFile, type Step } from './plan.ts';

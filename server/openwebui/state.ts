@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeJsonAtomic } from '../../shared/atomic-fs.ts';
+import { writeJsonAtomic } from '../../shared/node/atomic-fs.ts';
 
 export const STATE_FILE = 'openwebui-sync.json';
 

@@ -20,7 +20,7 @@ import {
   FrameReader,
   frame,
   type BulkResult,
-} from '../../shared/bulk-protocol.ts';
+} from '../../shared/node/bulk-protocol.ts';
 import { HASH_PREFIX } from '../../shared/hash.ts';
 import { ERROR_STATUS, type ErrorCode } from '../../shared/protocol.ts';
 import { refuseLargeBody } from '../http/body-limit.ts';

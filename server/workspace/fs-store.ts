@@ -13,7 +13,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
-import { fsyncDir, tempPathFor } from '../../shared/atomic-fs.ts';
+import { fsyncDir, tempPathFor } from '../../shared/node/atomic-fs.ts';
 import { HASH_PREFIX } from '../../shared/hash.ts';
 import { checkPath, pathKey } from '../../shared/paths.ts';
 import { UserIdSchema, type Change, type Changes, type FileEntry, type PutResult } from '../../shared/protocol.ts';

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
-import { writeJsonAtomic } from '../../shared/atomic-fs.ts';
+import { writeJsonAtomic } from '../../shared/node/atomic-fs.ts';
 import { HASH_PREFIX } from '../../shared/hash.ts';
 
 type Entry = [size: number, mtimeMs: number, ino: number, hash: string];

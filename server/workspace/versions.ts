@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeJsonAtomic } from '../../shared/atomic-fs.ts';
+import { writeJsonAtomic } from '../../shared/node/atomic-fs.ts';
 import { HashSchema } from '../../shared/protocol.ts';
 
 export const VersionSchema = z.object({

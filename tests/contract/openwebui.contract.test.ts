@@ -6,7 +6,7 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashBytes } from '../../shared/hash.ts';
+import { hashBytes } from '../../shared/node/hash.ts';
 import { OpenWebUIClient, versionAtLeast } from '../../server/openwebui/client.ts';
 import { KbSync } from '../../server/openwebui/kb-sync.ts';
 import { DEFAULT_EXTENSIONS } from '../../server/openwebui/plan.ts';

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SyncEngine } from '../../app/sync/engine.ts';
 import { RoundError } from '../../app/sync/round.ts';
 import { isConflictCopy, originalOfConflictCopy } from '../../shared/conflict-name.ts';
-import { hashBytes } from '../../shared/hash.ts';
+import { hashBytes } from '../../shared/node/hash.ts';
 import { startHub, type HubHandle } from '../helpers/hub.ts';
 import { startProxy, type Proxy } from '../helpers/proxy.ts';
 import { contentsUnder, readTree } from '../model/model-helpers.ts';

@@ -6,7 +6,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BULK_CONTENT_TYPE, FrameReader, frame } from '../../shared/bulk-protocol.ts';
+import { BULK_CONTENT_TYPE, FrameReader, frame } from '../../shared/node/bulk-protocol.ts';
 import { auth, startHub, type HubHandle } from '../helpers/hub.ts';
 
 const sha = (s: string | Buffer): string => 'sha256:' + createHash('sha256').update(s).digest('hex');

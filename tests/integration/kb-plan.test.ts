@@ -1,7 +1,7 @@
 // The pure half of the KB sync: which KB file stands for which path, what a round does per
 // direction, backoff arithmetic, config parsing and content types. No I/O.
 import { describe, expect, it } from 'vitest';
-import { hashBytes } from '../../shared/hash.ts';
+import { hashBytes } from '../../shared/node/hash.ts';
 import { classifyDetail, contentTypeFor, HUB_MARKER, versionAtLeast } from '../../server/openwebui/client.ts';
 import { loadOpenWebUIConfig, parseUserMap } from '../../server/openwebui/config.ts';
 import { DEFAULT_EXTENSIONS, nextFailure, planRound, viewRemote } from '../../server/openwebui/plan.ts';

@@ -6,7 +6,7 @@ import { mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { hashBytes } from '../../shared/hash.ts';
+import { hashBytes } from '../../shared/node/hash.ts';
 import { runOnce, SYNC_BIN, type TestClient, useHubWithDevices, type DevicePair } from '../helpers/client.ts';
 
 const world = useHubWithDevices('s');

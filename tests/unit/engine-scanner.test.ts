@@ -2,7 +2,7 @@ import { appendFile, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashBytes, hashFile } from '../../shared/hash.ts';
+import { hashBytes, hashFile } from '../../shared/node/hash.ts';
 import { createIgnore } from '../../shared/ignore-rules.ts';
 import { scanLocal } from '../../app/sync/scanner.ts';
 

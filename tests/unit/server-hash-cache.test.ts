@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashBytes } from '../../shared/hash.ts';
+import { hashBytes } from '../../shared/node/hash.ts';
 import { HashCache } from '../../server/workspace/hash-cache.ts';
 
 let dir: string;

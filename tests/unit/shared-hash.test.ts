@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EMPTY_HASH, etagOf, hashBytes, hashFile, isHash, parseEtag } from '../../shared/hash.ts';
+import { EMPTY_HASH, etagOf, isHash, parseEtag } from '../../shared/hash.ts';
+import { hashBytes, hashFile } from '../../shared/node/hash.ts';
 
 const h = 'sha256:' + 'a'.repeat(64);
 

@@ -1,6 +1,7 @@
 // SYNC-SPEC "Paths and input": every bad form is rejected, good ones come back NFC.
 import { describe, expect, it } from 'vitest';
-import { caseKey, checkPath, encodePathForUrl, parentsOf, pathKey } from '../../shared/paths.ts';
+import fc from 'fast-check';
+import { caseKey, checkPath, encodePathForUrl, parentsOf, pathKey, utf8Length } from '../../shared/paths.ts';
 
 const badForms: [string, string][] = [
   ['empty', ''],
@@ -80,5 +81,12 @@ describe('good paths', () => {
 
   it('encodes each segment for URLs and keeps the slashes', () => {
     expect(encodePathForUrl('a b/ü?#.txt')).toBe('a%20b/%C3%BC%3F%23.txt');
+  });
+});
+
+describe('utf8Length', () => {
+  it('counts the bytes Node would write for any string, lone surrogates included', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => utf8Length(s) === Buffer.byteLength(s)), { numRuns: 2000 });
+    for (const s of ['', 'é', '€', '😀', '\ud800', 'a\udc00b']) expect(utf8Length(s)).toBe(Buffer.byteLength(s));
   });
 });

@@ -34,7 +34,7 @@ try {
     console.log('list', Math.round(t() - t0), 'ms', l.files.length);
   }
   const { writeFile: wf } = await import('node:fs/promises');
-  const { hashFile } = await import('../../../shared/hash.ts');
+  const { hashFile } = await import('../../../shared/node/hash.ts');
   for (let i = 0; i < 5; i++) {
     const f = join(root, `up${i}.txt`);
     await wf(f, `hello ${i}`);

@@ -4,7 +4,7 @@
 // bytes of JSON header, then the header's `size` bytes of content. Large files keep using the
 // streaming PUT/GET of one file; bulk bodies are bounded so neither side buffers much.
 import { z } from 'zod';
-import { HashSchema } from './protocol.ts';
+import { HashSchema } from '../protocol.ts';
 
 /** Whole request (upload) or response (download) body. */
 export const BULK_MAX_BYTES = 16 * 1024 * 1024;
