@@ -4,7 +4,8 @@ import type { RequestHandler, Router } from 'express';
 import type { WorkspaceStore } from '../workspace/types.ts';
 import { OpenWebUIClient } from './client.ts';
 import type { OpenWebUISyncConfig } from './config.ts';
-import { KbSync, type KbSyncLogger, type KbSyncOptions } from './kb-sync.ts';
+import { KbSync, type KbSyncOptions } from './kb-sync.ts';
+import type { KbSyncLogger } from './kb-types.ts';
 import { registerKbRoutes } from './routes.ts';
 import { KbScheduler } from './scheduler.ts';
 

@@ -1,12 +1,14 @@
 // Pure decisions of the workspace <-> knowledge-base round: which KB file stands for which
 // workspace path, what to do per path (shared/reconcile.ts decides), and when a failed file may
 // be tried again. No I/O here, no clocks: `now` comes in.
-import { reconcile, massDeleteGuard, type Decision } from '../../shared/reconcile.ts';
-import { checkPath } from '../../shared/paths.ts';
+import { nextFailure, retryDue, type BackoffRule } from '../../shared/failure.ts';
 import { HASH_PREFIX } from '../../shared/hash.ts';
-import { HUB_MARKER } from './client.ts';
+import { checkPath } from '../../shared/paths.ts';
+import { reconcile, massDeleteGuard, type Decision, type PlannedAction } from '../../shared/reconcile.ts';
+import type { StepKind } from '../../shared/steps.ts';
+import { HUB_MARKER } from './markers.ts';
 import type { OwuiFile } from './schemas.ts';
-import type { Failure, FailureReason, SyncState } from './state.ts';
+import type { Failure, FailureReason, FailureSide, SyncState } from './state-schema.ts';
 
 export type Direction = 'to_openwebui' | 'from_openwebui' | 'bidirectional';
 
@@ -111,14 +113,18 @@ export function extensionAllowed(path: string, allowed: readonly string[]): bool
   return allowed.includes(name.slice(dot + 1).toLowerCase());
 }
 
-export type Step =
+/** Steps may only be of the kinds both pipelines share (shared/steps.ts): a new kind fails to compile. */
+type OfSharedKinds<S extends { kind: StepKind }> = S;
+
+export type Step = OfSharedKinds<
   | { kind: 'upload'; path: string; hash: string; replaces?: string }
   | { kind: 'download'; path: string; remote: RemoteFile; localHash: string | undefined }
   | { kind: 'conflict'; path: string; remote: RemoteFile; localHash: string }
   | { kind: 'delete-remote'; path: string; fileId: string }
   | { kind: 'delete-local'; path: string; baseHash: string }
   | { kind: 'record-base'; path: string; remote: RemoteFile }
-  | { kind: 'drop-base'; path: string };
+  | { kind: 'drop-base'; path: string }
+>;
 
 export type Hold =
   | { path: string; why: 'direction'; decision: Decision['kind'] }
@@ -145,70 +151,77 @@ export interface PlanInput {
 
 /** The round's steps, deletes first so a rename never trips duplicate detection. */
 export function planRound(input: PlanInput): Plan {
-  const { state, local, remote, direction, extensions, now } = input;
-  const base = new Map(Object.entries(state.files).map(([p, f]) => [p, f.hash]));
+  const base = new Map(Object.entries(input.state.files).map(([p, f]) => [p, f.hash]));
   const remoteHashes = new Map<string, string>();
-  for (const [p, r] of remote.byPath) remoteHashes.set(p, r.hash ?? `unknown:${r.id}`);
+  for (const [p, r] of input.remote.byPath) remoteHashes.set(p, r.hash ?? `unknown:${r.id}`);
 
   const steps: Step[] = [];
   const held: Hold[] = [];
+  for (const a of reconcile(base, input.local, remoteHashes)) planPath(input, a, steps, held);
+  return guardDeletes(input, base.size, steps, held);
+}
+
+/** One path's step, or why it is held, by the decision shared/reconcile.ts made for it. */
+function planPath(input: PlanInput, a: PlannedAction, steps: Step[], held: Hold[]): void {
+  const { state, remote, direction, extensions, now } = input;
   const toKb = direction !== 'from_openwebui';
   const fromKb = direction !== 'to_openwebui';
+  const r = remote.byPath.get(a.path);
+  const hold = (): void => void held.push({ path: a.path, why: 'direction', decision: a.decision.kind });
 
   /** A transfer of this very content failed and its backoff has not run out: hold it. */
-  const inBackoff = (path: string, hash: string | undefined, side: Failure['side']): boolean => {
+  const inBackoff = (path: string, hash: string | undefined, side: FailureSide): boolean => {
     const failure = state.failures[path];
     if (!failure || failure.side !== side || failure.hash !== hash) return false;
-    if (Date.parse(failure.next_retry_at) <= now.getTime()) return false;
+    if (retryDue(failure, now)) return false;
     held.push({ path, why: 'backoff', failure });
     return true;
   };
 
-  for (const a of reconcile(base, local, remoteHashes)) {
-    const r = remote.byPath.get(a.path);
-    const hold = (): void => void held.push({ path: a.path, why: 'direction', decision: a.decision.kind });
-    switch (a.decision.kind) {
-      case 'upload': {
-        if (!toKb) { hold(); break; }
-        if (!extensionAllowed(a.path, extensions)) { held.push({ path: a.path, why: 'unsupported_type' }); break; }
-        if (inBackoff(a.path, a.local, 'to_openwebui')) break;
-        steps.push({ kind: 'upload', path: a.path, hash: a.local!, ...(r ? { replaces: r.id } : {}) });
-        break;
-      }
-      case 'download':
-        if (!fromKb) { hold(); break; }
-        if (inBackoff(a.path, a.remote, 'from_openwebui')) break;
-        steps.push({ kind: 'download', path: a.path, remote: r!, localHash: a.local });
-        break;
-      case 'conflict':
-        // The workspace keeps the path (the hub is authoritative); the KB's version is kept as a copy.
-        if (!fromKb) { hold(); break; }
-        if (inBackoff(a.path, a.remote, 'from_openwebui')) break;
-        steps.push({ kind: 'conflict', path: a.path, remote: r!, localHash: a.local! });
-        break;
-      case 'delete-remote':
-        if (!toKb) { hold(); break; }
-        steps.push({ kind: 'delete-remote', path: a.path, fileId: state.files[a.path]!.openwebui_file_id });
-        break;
-      case 'delete-local':
-        if (!fromKb) { hold(); break; }
-        steps.push({ kind: 'delete-local', path: a.path, baseHash: a.base! });
-        break;
-      case 'record-base':
-        steps.push({ kind: 'record-base', path: a.path, remote: r! });
-        break;
-      case 'drop-base':
-        steps.push({ kind: 'drop-base', path: a.path });
-        break;
-      case 'nothing':
-        break;
+  switch (a.decision.kind) {
+    case 'upload': {
+      if (!toKb) { hold(); break; }
+      if (!extensionAllowed(a.path, extensions)) { held.push({ path: a.path, why: 'unsupported_type' }); break; }
+      if (inBackoff(a.path, a.local, 'to_openwebui')) break;
+      steps.push({ kind: 'upload', path: a.path, hash: a.local!, ...(r ? { replaces: r.id } : {}) });
+      break;
     }
+    case 'download':
+      if (!fromKb) { hold(); break; }
+      if (inBackoff(a.path, a.remote, 'from_openwebui')) break;
+      steps.push({ kind: 'download', path: a.path, remote: r!, localHash: a.local });
+      break;
+    case 'conflict':
+      // The workspace keeps the path (the hub is authoritative); the KB's version is kept as a copy.
+      if (!fromKb) { hold(); break; }
+      if (inBackoff(a.path, a.remote, 'from_openwebui')) break;
+      steps.push({ kind: 'conflict', path: a.path, remote: r!, localHash: a.local! });
+      break;
+    case 'delete-remote':
+      if (!toKb) { hold(); break; }
+      steps.push({ kind: 'delete-remote', path: a.path, fileId: state.files[a.path]!.openwebui_file_id });
+      break;
+    case 'delete-local':
+      if (!fromKb) { hold(); break; }
+      steps.push({ kind: 'delete-local', path: a.path, baseHash: a.base! });
+      break;
+    case 'record-base':
+      steps.push({ kind: 'record-base', path: a.path, remote: r! });
+      break;
+    case 'drop-base':
+      steps.push({ kind: 'drop-base', path: a.path });
+      break;
+    case 'nothing':
+      break;
   }
+}
 
+/** Deletes first; all of them dropped when the mass-delete guard stops them. */
+function guardDeletes(input: PlanInput, baseCount: number, steps: Step[], held: Hold[]): Plan {
   const localDeletes = steps.filter((s) => s.kind === 'delete-local').length;
   const remoteDeletes = steps.filter((s) => s.kind === 'delete-remote').length;
   const verdict = massDeleteGuard({
-    baseCount: base.size,
+    baseCount,
     localDeletes,
     remoteDeletes,
     localRootGone: Boolean(input.localRootGone) && remoteDeletes > 0,
@@ -224,26 +237,19 @@ export function planRound(input: PlanInput): Plan {
   return { steps: [...steps].sort((a, b) => order(a) - order(b)), held };
 }
 
-/** Exponential backoff per failed (path, hash): 1, 2, 4 ... base units, capped. */
-export function nextFailure(
+/**
+ * The KB's failure record after one more failure of `hash` going `side` (shared/failure.ts):
+ * exponential backoff, 1, 2, 4 ... base units, capped; attempts count up only for the same
+ * content going the same way.
+ */
+export function nextKbFailure(
   previous: Failure | undefined,
-  hash: string,
-  reason: FailureReason,
-  message: string,
+  failed: { side: FailureSide; hash: string; reason: FailureReason; message: string },
   now: Date,
-  baseMs: number,
-  capMs: number,
-  side: Failure['side'] = 'to_openwebui',
+  rule: BackoffRule,
 ): Failure {
-  const attempts = previous && previous.hash === hash && previous.side === side ? previous.attempts + 1 : 1;
-  const delay = Math.min(capMs, baseMs * 2 ** (attempts - 1));
-  return {
-    side,
-    hash,
-    reason,
-    message,
-    attempts,
-    failed_at: now.toISOString(),
-    next_retry_at: new Date(now.getTime() + delay).toISOString(),
-  };
+  const { side, hash } = failed;
+  const f = nextFailure(previous, failed, now, rule, () => previous?.side === side && previous.hash === hash);
+  // Keys in the order the state file has always had them.
+  return { side, hash, reason: f.reason, message: f.message, attempts: f.attempts, failed_at: f.failed_at, next_retry_at: f.next_retry_at };
 }

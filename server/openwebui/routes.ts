@@ -3,7 +3,7 @@
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../../shared/protocol.ts';
-import { OpenWebUIError } from './client.ts';
+import { OpenWebUIError } from './http.ts';
 import type { KbSync } from './kb-sync.ts';
 
 export const SyncRequestSchema = z

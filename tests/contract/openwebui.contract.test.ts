@@ -1,16 +1,18 @@
-// ONE contract suite, run against the emulator and a REAL Open WebUI: every knowledge-base
-// scenario of SYNC-SPEC ("Hub <-> Open WebUI knowledge base" and the KB scenarios of "Scenarios
-// every build must pass"), driven through the hub's real KB sync classes. The real target needs
-// the venv of scripts/openwebui-install.sh; with YOULAB_REAL_OPENWEBUI=required (CI) a real Open
-// WebUI that cannot start fails the suite, otherwise that half skips and says why.
+// ONE contract suite, run against the emulator and a REAL Open WebUI: every knowledge-base scenario
+// of docs/SYNC-SPEC.md ("Hub <-> Open WebUI knowledge base" and the KB scenarios of "Scenarios
+// every build must pass"), driven through the hub's real KB sync classes. The real target needs the
+// venv of scripts/openwebui-install.sh; with YOULAB_REAL_OPENWEBUI=required (CI) a real Open WebUI
+// that cannot start fails the suite, otherwise that half skips and says why.
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashBytes } from '../../shared/node/hash.ts';
-import { OpenWebUIClient, versionAtLeast } from '../../server/openwebui/client.ts';
+import { OpenWebUIClient } from '../../server/openwebui/client.ts';
+import { versionAtLeast } from '../../server/openwebui/http.ts';
 import { KbSync } from '../../server/openwebui/kb-sync.ts';
 import { DEFAULT_EXTENSIONS } from '../../server/openwebui/plan.ts';
-import { STATE_FILE, SyncStateSchema } from '../../server/openwebui/state.ts';
+import { SyncStateSchema } from '../../server/openwebui/state-schema.ts';
+import { STATE_FILE } from '../../server/openwebui/state.ts';
 import { auth } from '../helpers/hub.ts';
 import {
   asUser,

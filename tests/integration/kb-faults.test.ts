@@ -3,7 +3,8 @@
 // backoff, never in a loop, and nothing the hub did not create is ever deleted.
 import { rm } from 'node:fs/promises';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OpenWebUIClient, OpenWebUIError } from '../../server/openwebui/client.ts';
+import { OpenWebUIClient } from '../../server/openwebui/client.ts';
+import { OpenWebUIError } from '../../server/openwebui/http.ts';
 import { KbSync } from '../../server/openwebui/kb-sync.ts';
 import { DEFAULT_EXTENSIONS } from '../../server/openwebui/plan.ts';
 import { loadState } from '../../server/openwebui/state.ts';

@@ -2,11 +2,13 @@
 // direction, backoff arithmetic, config parsing and content types. No I/O.
 import { describe, expect, it } from 'vitest';
 import { hashBytes } from '../../shared/node/hash.ts';
-import { classifyDetail, contentTypeFor, HUB_MARKER, versionAtLeast } from '../../server/openwebui/client.ts';
+import { contentTypeFor } from '../../server/openwebui/client.ts';
 import { loadOpenWebUIConfig, parseUserMap } from '../../server/openwebui/config.ts';
-import { DEFAULT_EXTENSIONS, nextFailure, planRound, viewRemote } from '../../server/openwebui/plan.ts';
+import { classifyDetail, versionAtLeast } from '../../server/openwebui/http.ts';
+import { HUB_MARKER } from '../../server/openwebui/markers.ts';
+import { DEFAULT_EXTENSIONS, nextKbFailure, planRound, viewRemote } from '../../server/openwebui/plan.ts';
 import type { OwuiFile } from '../../server/openwebui/schemas.ts';
-import { emptyState, type SyncState } from '../../server/openwebui/state.ts';
+import { emptyState, type Failure, type SyncState } from '../../server/openwebui/state-schema.ts';
 
 const H = (s: string): string => hashBytes(s);
 const hex = (s: string): string => H(s).slice('sha256:'.length);
@@ -108,13 +110,13 @@ describe('planRound', () => {
 
   it('holds unsupported types and failures still in backoff; a changed file is retried at once', () => {
     const st = emptyState('u1');
-    st.failures['dup.md'] = nextFailure(undefined, H('d'), 'duplicate_content', 'dup', now, 60_000, 3_600_000);
+    st.failures['dup.md'] = nextKbFailure(undefined, { side: 'to_openwebui', hash: H('d'), reason: 'duplicate_content', message: 'dup' }, now, { baseMs: 60_000, capMs: 3_600_000 });
     const local = new Map([
       ['pic.bin', H('p')],
       ['dup.md', H('d')],
       ['changed.md', H('c2')],
     ]);
-    st.failures['changed.md'] = nextFailure(undefined, H('c1'), 'processing_failed', 'x', now, 60_000, 3_600_000);
+    st.failures['changed.md'] = nextKbFailure(undefined, { side: 'to_openwebui', hash: H('c1'), reason: 'processing_failed', message: 'x' }, now, { baseMs: 60_000, capMs: 3_600_000 });
     const plan = planRound({ ...base, state: st, local, remote: viewRemote([], st), direction: 'bidirectional' });
     expect(plan.steps.map((s) => s.path)).toEqual(['changed.md']);
     expect(plan.held.map((h) => [h.path, h.why])).toEqual([
@@ -143,11 +145,13 @@ describe('planRound', () => {
 
 describe('backoff, config, client helpers', () => {
   it('backoff doubles per attempt of the same content and is capped; new content starts over', () => {
-    const f1 = nextFailure(undefined, 'h', 'error', 'x', now, 1000, 5000);
-    const f2 = nextFailure(f1, 'h', 'error', 'x', now, 1000, 5000);
-    const f4 = nextFailure(nextFailure(f2, 'h', 'error', 'x', now, 1000, 5000), 'h', 'error', 'x', now, 1000, 5000);
+    const fail = (previous: Failure | undefined, hash: string): Failure =>
+      nextKbFailure(previous, { side: 'to_openwebui', hash, reason: 'error', message: 'x' }, now, { baseMs: 1000, capMs: 5000 });
+    const f1 = fail(undefined, 'h');
+    const f2 = fail(f1, 'h');
+    const f4 = fail(fail(f2, 'h'), 'h');
     expect([f1, f2, f4].map((f) => Date.parse(f.next_retry_at) - now.getTime())).toEqual([1000, 2000, 5000]);
-    expect(nextFailure(f4, 'other', 'error', 'x', now, 1000, 5000).attempts).toBe(1);
+    expect(fail(f4, 'other').attempts).toBe(1);
   });
 
   it('reads the design env names with their defaults', () => {

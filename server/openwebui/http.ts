@@ -1,0 +1,170 @@
+// The transport under the Open WebUI client: `got` with timeouts and retries, answers parsed
+// tolerantly (schemas.ts), errors mapped to the kinds the KB sync records, and version detection
+// (which release-dependent route to use). The routes themselves are in client.ts.
+import got, { HTTPError, RequestError, type Got, type OptionsInit } from 'got';
+import type { z } from 'zod';
+import { VersionSchema } from './schemas.ts';
+
+export interface OpenWebUIClientOptions {
+  url: string;
+  apiKey: string;
+  /** Per-request timeout (ms); uploads get four times this. */
+  timeoutMs?: number;
+  /** Retries on 5xx and network errors for idempotent calls. */
+  retries?: number;
+  /** Cap of the exponential retry backoff (ms). */
+  retryBackoffLimitMs?: number;
+}
+
+/** Why a call failed, in the terms the KB sync records per file. */
+export type FailureKind =
+  | 'duplicate_content'
+  | 'unsupported_type'
+  | 'too_large'
+  | 'not_processed'
+  | 'processing_failed'
+  | 'not_found'
+  | 'unauthorized'
+  | 'unavailable'
+  | 'error';
+
+export class OpenWebUIError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'OpenWebUIError';
+  }
+}
+
+/** Turn an error detail from Open WebUI into a failure kind. */
+export function classifyDetail(status: number | undefined, detail: string): FailureKind {
+  const d = detail.toLowerCase();
+  if (d.includes('duplicate content')) return 'duplicate_content';
+  if (status === 413 || d.includes('too large') || d.includes('exceeds')) return 'too_large';
+  if (d.includes('not allowed') || d.includes('not supported')) return 'unsupported_type';
+  if (d.includes('not processed') || d.includes('extracted content is not available')) return 'not_processed';
+  if (d.includes('content provided is empty')) return 'processing_failed';
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 404) return 'not_found';
+  if (status !== undefined && status >= 500) return 'unavailable';
+  return 'error';
+}
+
+/** Calls and version detection; OpenWebUIClient (client.ts) adds the routes. */
+export class OpenWebUIHttp {
+  protected readonly http: Got;
+  private versionCache: string | undefined;
+
+  constructor(protected readonly opts: OpenWebUIClientOptions) {
+    const timeout = opts.timeoutMs ?? 30_000;
+    this.http = got.extend({
+      prefixUrl: opts.url.replace(/\/+$/, ''),
+      headers: { authorization: `Bearer ${opts.apiKey}`, accept: 'application/json' },
+      timeout: { request: timeout },
+      retry: {
+        limit: opts.retries ?? 3,
+        // Only the calls that are safe to repeat keep this (client.ts); uploads and creates opt out.
+        methods: ['GET', 'POST', 'DELETE'],
+        statusCodes: [408, 429, 500, 502, 503, 504, 521, 522, 524],
+        backoffLimit: opts.retryBackoffLimitMs ?? 4_000,
+      },
+      responseType: 'text',
+    });
+  }
+
+  get baseUrl(): string {
+    return this.opts.url;
+  }
+
+  protected async call<T extends z.ZodType>(schema: T, path: string, options: OptionsInit = {}): Promise<z.infer<T>> {
+    let body: string;
+    try {
+      const res = await this.http(path, options as never);
+      body = (res as unknown as { body: string }).body;
+    } catch (e) {
+      throw toOpenWebUIError(e, path);
+    }
+    let json: unknown;
+    try {
+      json = body === '' ? null : JSON.parse(body);
+    } catch {
+      throw new OpenWebUIError('error', `${path}: answer is not JSON`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new OpenWebUIError('error', `${path}: unexpected answer shape: ${parsed.error.issues[0]?.message ?? ''}`);
+    }
+    return parsed.data;
+  }
+
+  async version(): Promise<string> {
+    if (!this.versionCache) {
+      // /api/version sits outside /api/v1 and needs no auth in any release.
+      const v = await this.call(VersionSchema, 'api/version');
+      this.versionCache = v.version;
+    }
+    return this.versionCache;
+  }
+
+  /** One quick look, no retries (for status pages): the version, or undefined when unreachable. */
+  async probeVersion(timeoutMs = 3_000): Promise<string | undefined> {
+    try {
+      const v = await this.call(VersionSchema, 'api/version', { retry: { limit: 0 }, timeout: { request: timeoutMs } });
+      this.versionCache = v.version;
+      return v.version;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** 0.8.0 replaced `access_control` with `access_grants`. */
+  async usesAccessGrants(): Promise<boolean> {
+    return versionAtLeast(await this.version(), '0.8.0');
+  }
+
+  /** KB folders exist since 0.9.6. */
+  async supportsDirectories(): Promise<boolean> {
+    return versionAtLeast(await this.version(), '0.9.6');
+  }
+}
+
+/** For answers whose body the hub does not read. */
+export const anyJson = { safeParse: (v: unknown) => ({ success: true as const, data: v }) } as unknown as z.ZodType<unknown>;
+
+export function versionAtLeast(version: string, min: string): boolean {
+  const a = version.split(/[.+-]/).map((x) => parseInt(x, 10) || 0);
+  const b = min.split('.').map((x) => parseInt(x, 10) || 0);
+  for (let i = 0; i < 3; i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
+
+export function toOpenWebUIError(e: unknown, path: string): OpenWebUIError {
+  if (e instanceof OpenWebUIError) return e;
+  if (e instanceof HTTPError) {
+    const status = e.response.statusCode;
+    const detail = detailOf(e.response.body);
+    return new OpenWebUIError(classifyDetail(status, detail), `${path}: ${status} ${detail}`.trim(), status);
+  }
+  if (e instanceof RequestError) {
+    return new OpenWebUIError('unavailable', `${path}: ${e.code ?? ''} ${e.message}`.trim());
+  }
+  return new OpenWebUIError('error', `${path}: ${String(e)}`);
+}
+
+function detailOf(body: unknown): string {
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : String(body ?? '');
+  try {
+    const j = JSON.parse(text) as { detail?: unknown; message?: unknown };
+    const d = j.detail ?? j.message;
+    if (typeof d === 'string') return d;
+    if (d !== undefined) return JSON.stringify(d);
+  } catch {
+    /* not JSON */
+  }
+  return text.slice(0, 300);
+}

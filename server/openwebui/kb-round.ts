@@ -1,0 +1,219 @@
+// One user's workspace <-> knowledge-base round (docs/SYNC-SPEC.md "Hub <-> Open WebUI knowledge
+// base"): find or create the KB, read both sides, let plan.ts decide, carry the steps out
+// (kb-steps.ts), record the base only after proof. KbSync (kb-sync.ts) runs one at a time per user.
+import { stat } from 'node:fs/promises';
+import { hashBytes } from '../../shared/node/hash.ts';
+import { StoreError, type WorkspaceStore } from '../workspace/types.ts';
+import type { OpenWebUIClient } from './client.ts';
+import { OpenWebUIError } from './http.ts';
+import { ensureKnowledge } from './kb-knowledge.ts';
+import type { KbSteps, LocalEntry, RoundContext } from './kb-steps.ts';
+import type { KbSyncLogger, SyncSummary } from './kb-types.ts';
+import { planRound, viewRemote, type Direction, type Plan, type RemoteView, type Step } from './plan.ts';
+import type { FailureReason, SyncState } from './state-schema.ts';
+import { loadState, saveState } from './state.ts';
+
+export interface KbRoundDeps {
+  client: OpenWebUIClient;
+  store: WorkspaceStore;
+  steps: KbSteps;
+  extensions: readonly string[];
+  /** The user's KB name. */
+  knowledgeName: string;
+  userMap?: Readonly<Record<string, string>> | undefined;
+  logger?: KbSyncLogger | undefined;
+  now: () => Date;
+  /** Told the round's end time (also when nothing changed and the state file is not written). */
+  onFinished: (lastSync: string) => void;
+}
+
+/** Both sides as the round read them. */
+interface Sides {
+  local: Map<string, string>;
+  localEntries: Map<string, LocalEntry>;
+  remote: RemoteView;
+  localRootGone: boolean;
+}
+
+export async function runKbRound(deps: KbRoundDeps, userId: string, direction: Direction): Promise<SyncSummary> {
+  const started = deps.now();
+  const stateDir = deps.store.stateDir(userId);
+  const state = await loadState(stateDir, userId);
+  const round = new KbRound(deps, userId, direction, stateDir, state);
+  return round.run(started, await deps.client.version());
+}
+
+class KbRound {
+  private readonly before: string;
+
+  constructor(
+    private readonly deps: KbRoundDeps,
+    private readonly userId: string,
+    private readonly direction: Direction,
+    private readonly stateDir: string,
+    private readonly state: SyncState,
+  ) {
+    this.before = JSON.stringify(state);
+  }
+
+  private save(): Promise<void> {
+    return saveState(this.stateDir, this.state);
+  }
+
+  async run(started: Date, openwebuiVersion: string): Promise<SyncSummary> {
+    const { state, userId, direction } = this;
+    const summary = newSummary(userId, direction, this.deps.knowledgeName, openwebuiVersion, started);
+    const kb = await ensureKnowledge(
+      this.deps.client,
+      { userId, name: this.deps.knowledgeName, userMap: this.deps.userMap },
+      state,
+      summary,
+    );
+    summary.knowledge_id = kb.id;
+    if (JSON.stringify(state) !== this.before) await this.save();
+
+    const sides = await this.readSides(kb.id, summary);
+    const plan = planRound({
+      state,
+      local: sides.local,
+      remote: sides.remote,
+      direction,
+      extensions: this.deps.extensions,
+      now: started,
+      localRootGone: sides.localRootGone,
+    });
+    this.reportHeld(plan, summary);
+    await this.tidy(plan, sides);
+    const ctx: RoundContext = { userId, kbId: kb.id, direction, state, summary, localEntries: sides.localEntries };
+    for (const step of plan.steps) await this.runStep(ctx, step);
+    return this.finish(kb.id, summary);
+  }
+
+  private async readSides(kbId: string, summary: SyncSummary): Promise<Sides> {
+    const { client, store } = this.deps;
+    const listing = await store.list(this.userId);
+    const localEntries = new Map(listing.files.map((f) => [f.path, f]));
+    const local = new Map(listing.files.map((f) => [f.path, f.hash]));
+
+    const remote = viewRemote(await client.listKnowledgeFiles(kbId), this.state);
+    // Releases before 0.9.6 do not say the raw-bytes hash: learn it from the bytes.
+    for (const r of remote.byPath.values()) {
+      if (r.hash === undefined) r.hash = hashBytes(await client.downloadFile(r.id));
+    }
+    for (const r of remote.ignored) summary.skipped.push({ path: r.name, reason: r.reason });
+    if (this.direction !== 'from_openwebui') {
+      for (const leftover of remote.hubLeftovers) {
+        await this.deps.steps.dropKbFile(kbId, leftover.id);
+      }
+    }
+
+    const localRootGone = await stat(store.workspaceDir(this.userId)).then(
+      (st) => !st.isDirectory(),
+      () => true,
+    );
+    return { local, localEntries, remote, localRootGone };
+  }
+
+  private reportHeld(plan: Plan, summary: SyncSummary): void {
+    if (plan.guard) summary.guard = plan.guard;
+    for (const h of plan.held) {
+      if (h.why === 'unsupported_type') summary.skipped.push({ path: h.path, reason: 'unsupported_type' });
+      else if (h.why === 'backoff')
+        summary.failed.push({
+          path: h.path,
+          reason: h.failure.reason,
+          message: h.failure.message,
+          next_retry_at: h.failure.next_retry_at,
+        });
+      else summary.skipped.push({ path: h.path, reason: `${h.decision} held by direction ${this.direction}` });
+    }
+  }
+
+  /** Drop pending uploads and failures the workspace or the KB moved past. */
+  private async tidy(plan: Plan, sides: Sides): Promise<void> {
+    const { state } = this;
+    const uploading = new Set(plan.steps.filter((s) => s.kind === 'upload').map((s) => s.path));
+    // An upload left pending whose workspace file moved on is garbage the hub made: drop it.
+    for (const [path, p] of Object.entries(state.pending)) {
+      if (state.files[path]?.openwebui_file_id === p.openwebui_file_id) {
+        delete state.pending[path]; // a crash after the add: the round already adopted it
+      } else if (sides.local.get(path) !== p.hash || !uploading.has(path)) {
+        await this.deps.client.deleteFile(p.openwebui_file_id).catch(() => undefined);
+        delete state.pending[path];
+      }
+    }
+    // Failures whose content is gone or changed are stale.
+    for (const [path, f] of Object.entries(state.failures)) {
+      const now = f.side === 'from_openwebui' ? sides.remote.byPath.get(path)?.hash : sides.local.get(path);
+      if (now !== f.hash) {
+        delete state.failures[path];
+        await this.save();
+      }
+    }
+  }
+
+  private async runStep(ctx: RoundContext, step: Step): Promise<void> {
+    const { steps } = this.deps;
+    try {
+      await steps.run(ctx, step);
+    } catch (e) {
+      // Open WebUI down or our key refused: the whole round stops; the next one resumes.
+      if (e instanceof OpenWebUIError && (e.kind === 'unavailable' || e.kind === 'unauthorized')) {
+        await this.save();
+        throw e;
+      }
+      this.deps.logger?.warn({ user: this.userId, path: step.path, err: String(e) }, 'kb sync step failed');
+      if (step.kind === 'upload') steps.recordFailure(ctx, step.path, step.hash, 'error', String(e));
+      if (step.kind === 'download' || step.kind === 'conflict') {
+        // Retried with backoff like uploads, so a file the workspace refuses is not fetched every round.
+        const reason: FailureReason = e instanceof StoreError ? 'workspace_refused' : 'error';
+        steps.recordFailure(ctx, step.path, step.remote.hash!, reason, e instanceof Error ? e.message : String(e), 'from_openwebui');
+      }
+    }
+    await this.save();
+  }
+
+  private async finish(kbId: string, summary: SyncSummary): Promise<SyncSummary> {
+    const { state } = this;
+    state.last_sync = this.deps.now().toISOString();
+    const changed = JSON.stringify({ ...state, last_sync: null }) !== JSON.stringify({ ...JSON.parse(this.before), last_sync: null });
+    // Idempotence: a round that changed nothing writes nothing (last_sync is kept in memory only then).
+    if (changed) await this.save();
+    this.deps.onFinished(state.last_sync);
+    summary.finished_at = state.last_sync;
+    this.deps.logger?.info(
+      {
+        user: this.userId,
+        knowledge: kbId,
+        uploaded: summary.uploaded.length,
+        downloaded: summary.downloaded.length,
+        failed: summary.failed.length,
+        pending: summary.pending.length,
+      },
+      'kb sync round',
+    );
+    return summary;
+  }
+}
+
+function newSummary(userId: string, direction: Direction, name: string, version: string, started: Date): SyncSummary {
+  return {
+    user_id: userId,
+    direction,
+    knowledge_id: '',
+    knowledge_name: name,
+    openwebui_version: version,
+    knowledge_created: false,
+    knowledge_recreated: false,
+    uploaded: [],
+    downloaded: [],
+    deleted_in_openwebui: [],
+    deleted_in_workspace: [],
+    conflicts: [],
+    pending: [],
+    failed: [],
+    skipped: [],
+    started_at: started.toISOString(),
+    finished_at: '',
+  };
+}
