@@ -4,7 +4,8 @@
 import { stat } from 'node:fs/promises';
 import { conflictCopyName } from '../../shared/conflict-name.ts';
 import { hashBytes } from '../../shared/node/hash.ts';
-import { StoreError, type WorkspaceStore } from '../workspace/types.ts';
+import { StoreError } from '../store-error.ts';
+import type { WorkspaceStore } from '../workspace/types.ts';
 import { HUB_MARKER, OpenWebUIError, type OpenWebUIClient } from './client.ts';
 import { nextFailure, planRound, viewRemote, extensionAllowed, type Direction, type RemoteFile, type Step } from './plan.ts';
 import type { Knowledge } from './schemas.ts';
