@@ -12,8 +12,9 @@ import { countRequests, metricsRoute } from './metrics/http.ts';
 import type { HubMetrics } from './metrics/registry.ts';
 import type { HubPlugin } from './plugin.ts';
 import type { FsWorkspaceStore } from './workspace/fs-store.ts';
-import { workspaceRoutes } from './workspace/routes.ts';
-import { bulkRoutes } from './workspace/bulk.ts';
+import { verifySchedulerFor, type VerifyScheduler } from './workspace/verify-walk.ts';
+import { workspaceRoutes } from './http/workspace-routes.ts';
+import { bulkRoutes } from './http/bulk-routes.ts';
 
 export interface HubDeps {
   keys: KeyStore;
@@ -32,6 +33,14 @@ export interface HubDeps {
   serveMetrics?: boolean;
   /** Redis health, for /readyz; absent = single process, always ready. */
   coordination?: { healthy(): boolean };
+  /**
+   * The scheduler of background verification walks that the workspace routes ask for after a
+   * 304 (workspace/verify-walk.ts). Owned by whoever made it: buildHub (server/main.ts) makes it
+   * and stops it on shutdown. When absent, createApp makes one for this app (in-process tests);
+   * nobody stops that one, which is harmless: its only timers are unref'd deferrals, and a walk
+   * asked for after store.close() starts nothing.
+   */
+  verifier?: VerifyScheduler;
 }
 
 declare module 'express-serve-static-core' {
@@ -110,7 +119,8 @@ export function createApp(deps: HubDeps): Express {
   });
 
   const base = '/users/:user_id/workspace';
-  app.use(base, requireUserAccess, workspaceRoutes({ store, maxFileBytes: deps.limits.maxFileBytes, transferRateLimit: limiters.transfer }));
+  const verifier = deps.verifier ?? verifySchedulerFor(store, store.opts.log);
+  app.use(base, requireUserAccess, workspaceRoutes({ store, maxFileBytes: deps.limits.maxFileBytes, transferRateLimit: limiters.transfer, verifier }));
   app.use(base, requireUserAccess, bulkRoutes({ store, maxFileBytes: deps.limits.maxFileBytes, transferRateLimit: limiters.transfer, log }));
 
   for (const plugin of deps.plugins ?? []) {

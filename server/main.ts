@@ -15,6 +15,7 @@ import { createLogger, type Logger } from './log.ts';
 import type { HubPlugin } from './plugin.ts';
 import { watchAgentWrites } from './workspace/agent-watcher.ts';
 import { FsWorkspaceStore } from './workspace/fs-store.ts';
+import { verifySchedulerFor } from './workspace/verify-walk.ts';
 import { loadOpenWebUIConfig, type OpenWebUISyncConfig } from './openwebui/config.ts';
 import { openWebUIPlugin } from './openwebui/plugin.ts';
 
@@ -50,6 +51,8 @@ export function buildHub(
   mkdirSync(config.dataDir, { recursive: true });
   const keys = KeyStore.forDataDir(config.dataDir);
   const coordination = createCoordination(config, log.child({ part: 'coordination' }));
+  // The agent watcher needs the store, so it is made after it (below); the store asks it lazily
+  // whether it has changes in hand, which only a request does, never before buildHub returns.
   const store = new FsWorkspaceStore({
     dataDir: config.dataDir,
     maxFileBytes: config.maxFileBytes,
@@ -59,6 +62,7 @@ export function buildHub(
     journal: coordination.journal,
     locks: coordination.writeLocks,
     sharedVolume: coordination.mode === 'redis',
+    agentSettled: (u) => watcher.settled(u),
   });
   // Another instance wrote: this one's cached quota usage for that user is stale.
   coordination.onRemoteChange((userId) => store.forgetUsage(userId));
@@ -72,8 +76,13 @@ export function buildHub(
   const services: BackgroundService[] = [];
 
   const watcher = watchAgentWrites(store, config.dataDir, log.child({ part: 'agent-watcher' }));
-  store.agentSettled = (u) => watcher.settled(u);
   services.push({ name: 'agent-watcher', stop: () => watcher.close() });
+
+  // Verification walks after 304 answers (workspace/verify-walk.ts): owned here, handed to the
+  // routes through createApp, stopped on shutdown (deferred walks are dropped; walks under way
+  // are the store's tracked work, which store.close() lets finish first).
+  const verifier = verifySchedulerFor(store, log);
+  services.push({ name: 'verify-walks', stop: async () => verifier.close() });
 
   const prune = (): void => {
     store
@@ -90,7 +99,7 @@ export function buildHub(
   plugins.push(kb.plugin);
   services.push({ name: 'openwebui-sync', stop: () => kb.stop() });
 
-  const app = createApp({ keys, store, log, limits: config, rateLimiters, plugins, metrics, serveMetrics: config.metrics, coordination });
+  const app = createApp({ keys, store, log, limits: config, rateLimiters, plugins, metrics, serveMetrics: config.metrics, coordination, verifier });
   const ready = Promise.all([watcher.ready, coordination.ready]).then(() => {});
   return { config, log, keys, store, app, services, coordination, metrics, ready };
 }

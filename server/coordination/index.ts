@@ -1,9 +1,12 @@
 // The coordination layer a hub instance uses: in-process by default; shared through Redis
 // when REDIS_URL is set, so several instances behind a load balancer act as one hub.
+// This folder is the hub's lowest layer: the change feed (journal.ts, cursor.ts), the locks
+// (mutex.ts, lock.ts) and Redis. It imports nothing from workspace/ or http/; the store
+// (workspace/) and the routes (http/) build on it.
 import type { Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import type { Logger } from '../log.ts';
-import { ChangeJournal, type Journal } from '../workspace/journal.ts';
+import { ChangeJournal, type Journal } from './journal.ts';
 import { LocalLocks, RedisLocks, type KeyedLock } from './lock.ts';
 import { connectRedis, redactUrl, type RedisConnection } from './redis.ts';
 import { RedisChangeJournal } from './redis-journal.ts';

@@ -7,7 +7,7 @@
 // dies, the lock frees itself after ttl. Callers in one process queue on a local mutex first, so
 // Redis only ever sees one contender per process and key.
 import { randomBytes } from 'node:crypto';
-import { KeyedMutex } from '../workspace/mutex.ts';
+import { KeyedMutex } from './mutex.ts';
 import type { Logger } from '../log.ts';
 import { CoordinationUnavailableError, LockTimeoutError } from './errors.ts';
 import type { RedisConnection } from './redis.ts';

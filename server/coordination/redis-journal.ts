@@ -8,8 +8,8 @@
 // is gone with the sequence, a new one is made, and clients holding old cursors list again.
 import { randomBytes } from 'node:crypto';
 import type { Change, Changes } from '../../shared/protocol.ts';
-import { formatCursor, parseCursor } from '../workspace/cursor.ts';
-import type { Journal } from '../workspace/journal.ts';
+import { formatCursor, parseCursor } from './cursor.ts';
+import type { Journal } from './journal.ts';
 import type { RedisConnection, RedisReply } from './redis.ts';
 
 // KEYS: epoch seq log known. ARGV: new-epoch path state json max dedupe channel message

@@ -45,18 +45,7 @@ export function connectRedis(opts: RedisOptions): RedisConnection {
     socket: { connectTimeout: timeoutMs, reconnectStrategy },
   });
   const sub = client.duplicate();
-  // Without 'error' listeners node-redis would throw; the state is logged once per change.
-  let down = false;
-  for (const c of [client, sub]) {
-    c.on('error', (err: unknown) => {
-      if (!down) opts.log.error({ err: String(err) }, 'redis unavailable');
-      down = true;
-    });
-    c.on('ready', () => {
-      if (down) opts.log.info('redis reachable again');
-      down = false;
-    });
-  }
+  logStateChanges([client, sub], opts.log);
   let closed = false;
   const ready = (async () => {
     try {
@@ -70,23 +59,11 @@ export function connectRedis(opts: RedisOptions): RedisConnection {
   // Attached here so a failed first connect is reported by whoever awaits `ready`, not as unhandled.
   ready.catch(() => {});
 
-  const withTimeout = async <T>(p: Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CoordinationUnavailableError('Redis did not answer in time; try again shortly')), timeoutMs);
-    });
-    try {
-      return await Promise.race([p, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-
   const call = async (args: string[]): Promise<RedisReply> => {
     await ready;
     if (closed || !client.isReady) throw new CoordinationUnavailableError();
     try {
-      return (await withTimeout(client.sendCommand(args))) as RedisReply;
+      return (await withTimeout(client.sendCommand(args), timeoutMs)) as RedisReply;
     } catch (err) {
       if (err instanceof CoordinationUnavailableError) throw err;
       // A reply error (script bug, wrong type) is a bug, not an outage: keep its message.
@@ -109,20 +86,55 @@ export function connectRedis(opts: RedisOptions): RedisConnection {
     async close() {
       if (closed) return;
       closed = true;
-      for (const c of [sub, client]) {
-        try {
-          await c.close();
-        } catch {
-          // Not open (Redis went away): drop the socket and its reconnect timer instead.
-          try {
-            c.destroy();
-          } catch {
-            /* already gone */
-          }
-        }
-      }
+      await closeClients([sub, client]);
     },
   };
+}
+
+type Client = ReturnType<typeof createClient>;
+
+/** Without 'error' listeners node-redis would throw; the state is logged once per change. */
+function logStateChanges(clients: Client[], log: Logger): void {
+  let down = false;
+  for (const c of clients) {
+    c.on('error', (err: unknown) => {
+      if (!down) log.error({ err: String(err) }, 'redis unavailable');
+      down = true;
+    });
+    c.on('ready', () => {
+      if (down) log.info('redis reachable again');
+      down = false;
+    });
+  }
+}
+
+/** `p`, or CoordinationUnavailableError once it took longer than `timeoutMs`. */
+async function withTimeout<T>(p: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CoordinationUnavailableError('Redis did not answer in time; try again shortly')), timeoutMs);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Closes the connections one after another. */
+async function closeClients(clients: Client[]): Promise<void> {
+  for (const c of clients) {
+    try {
+      await c.close();
+    } catch {
+      // Not open (Redis went away): drop the socket and its reconnect timer instead.
+      try {
+        c.destroy();
+      } catch {
+        /* already gone */
+      }
+    }
+  }
 }
 
 export function redactUrl(url: string): string {

@@ -2,7 +2,7 @@
 // Stack traces and internal messages never leave the hub.
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ERROR_STATUS, type ErrorCode } from '../../shared/protocol.ts';
-import { StoreError } from '../workspace/types.ts';
+import { StoreError } from '../store-error.ts';
 import type { Logger } from '../log.ts';
 
 export class HttpError extends Error {

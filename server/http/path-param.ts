@@ -4,7 +4,7 @@
 // whole path validated by shared/paths.ts.
 import type { Request } from 'express';
 import { validPath } from '../workspace/fs-paths.ts';
-import { StoreError } from '../workspace/types.ts';
+import { StoreError } from '../store-error.ts';
 
 // A percent-escape of '.', '/', '\', '%' or a control character.
 const DANGEROUS_ESCAPE = /%(2e|2f|5c|25|[01][0-9a-f]|7f)/i;

@@ -3,7 +3,8 @@
 // (kb-steps.ts), record the base only after proof. KbSync (kb-sync.ts) runs one at a time per user.
 import { stat } from 'node:fs/promises';
 import { hashBytes } from '../../shared/node/hash.ts';
-import { StoreError, type WorkspaceStore } from '../workspace/types.ts';
+import { StoreError } from '../store-error.ts';
+import type { WorkspaceStore } from '../workspace/types.ts';
 import type { OpenWebUIClient } from './client.ts';
 import { OpenWebUIError } from './http.ts';
 import { ensureKnowledge } from './kb-knowledge.ts';

@@ -4,7 +4,8 @@
 import { conflictCopyName } from '../../shared/conflict-name.ts';
 import type { BackoffRule } from '../../shared/failure.ts';
 import { hashBytes } from '../../shared/node/hash.ts';
-import { StoreError, type WorkspaceStore } from '../workspace/types.ts';
+import { StoreError } from '../store-error.ts';
+import type { WorkspaceStore } from '../workspace/types.ts';
 import type { OpenWebUIClient } from './client.ts';
 import { OpenWebUIError } from './http.ts';
 import type { KbSyncLogger, SyncSummary } from './kb-types.ts';

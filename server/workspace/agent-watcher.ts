@@ -7,6 +7,9 @@
 // once its size and mtime held still for `stabilityMs`, so a slowly written file is not
 // recorded half-written (our own check rather than chokidar's awaitWriteFinish, which would
 // poll every hub-written file too).
+// Parts: `StabilityPoller` (files wait until they hold still), `NewFolderWalker` (new folders are
+// walked, young ones re-checked), `UserWork` (what each user has in hand), and the event wiring
+// in `watchAgentWrites`.
 import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
@@ -20,7 +23,7 @@ export interface AgentWatcher {
   /**
    * Nothing seen for this user is still on its way to the feed: no file waiting to hold still,
    * no new folder waiting to be walked, no change being recorded. A conditional listing may only
-   * answer 304 when this holds (fs-store.ts `unchangedSince`).
+   * answer 304 when this holds (listing.ts `unchangedSince`).
    */
   settled(userId: string): boolean;
   close(): Promise<void>;
@@ -66,6 +69,250 @@ export interface AgentWatchOptions {
   watch?: typeof watch;
 }
 
+/** What the watcher's parts share. */
+interface WatchContext {
+  store: WatchedStore;
+  dataDir: string;
+  log: Logger;
+  work: UserWork;
+  isClosed(): boolean;
+  /** Hands a change to the store (nothing once the watcher is closed). */
+  record(user: string, rel: string, kind: 'upsert' | 'delete'): void;
+}
+
+/** The user whose workspace holds `abs`, if any. */
+function userAt(dataDir: string, abs: string): string | undefined {
+  const c = classify(dataDir, abs);
+  return typeof c === 'object' ? c.user : undefined;
+}
+
+/** Per user: events being looked at, changes being recorded, folders being walked. */
+class UserWork {
+  private readonly busy = new Map<string, number>();
+
+  constructor(private readonly dataDir: string) {}
+
+  track<T>(user: string, p: Promise<T>): Promise<T> {
+    this.busy.set(user, (this.busy.get(user) ?? 0) + 1);
+    const done = (): void => {
+      const n = (this.busy.get(user) ?? 1) - 1;
+      if (n <= 0) this.busy.delete(user);
+      else this.busy.set(user, n);
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  /** `track` for the user whose workspace holds `abs` (anything else is nobody's). */
+  trackAt<T>(abs: string, p: Promise<T>): Promise<T> {
+    const user = userAt(this.dataDir, abs);
+    return user === undefined ? p : this.track(user, p);
+  }
+
+  has(user: string): boolean {
+    return this.busy.has(user);
+  }
+}
+
+/** Stability: files not written by the hub wait until size and mtime hold still. */
+class StabilityPoller {
+  private readonly waiting = new Map<string, Waiting>();
+  private poll: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ctx: WatchContext,
+    private readonly stabilityMs: number,
+    private readonly pollMs: number,
+  ) {}
+
+  /** An add/change (or a file found by a rescan): dropped if it is the hub's own, else awaited. */
+  async consider(abs: string, known?: Stats): Promise<void> {
+    const c = classify(this.ctx.dataDir, abs);
+    if (typeof c !== 'object' || !c.rel) return;
+    const st = known ?? (await lstat(abs).catch(() => undefined));
+    if (!st?.isFile()) return; // symlinks and folders are never recorded; a vanished file has its unlink
+    if (this.ctx.store.isOwnFile(c.user, c.rel, st)) return;
+    const w = this.waiting.get(abs);
+    if (w) {
+      if (w.size !== st.size || w.mtimeMs !== st.mtimeMs) Object.assign(w, { size: st.size, mtimeMs: st.mtimeMs, since: Date.now() });
+    } else {
+      this.waiting.set(abs, { user: c.user, rel: c.rel, size: st.size, mtimeMs: st.mtimeMs, since: Date.now() });
+    }
+    this.ensurePoll();
+  }
+
+  /** The file is gone (its unlink is recorded instead). */
+  forget(abs: string): void {
+    this.waiting.delete(abs);
+  }
+
+  /** A file of this user is still waiting to hold still. */
+  holdsFor(user: string): boolean {
+    for (const w of this.waiting.values()) if (w.user === user) return true;
+    return false;
+  }
+
+  close(): void {
+    if (this.poll) clearTimeout(this.poll);
+    this.waiting.clear();
+  }
+
+  private ensurePoll(): void {
+    if (this.poll || this.ctx.isClosed() || this.waiting.size === 0) return;
+    this.poll = setTimeout(() => {
+      this.tick()
+        .catch((err: unknown) => this.ctx.log.warn({ err }, 'agent watcher poll failed'))
+        .finally(() => {
+          this.poll = undefined;
+          this.ensurePoll();
+        });
+    }, this.pollMs);
+    this.poll.unref();
+  }
+
+  private async tick(): Promise<void> {
+    const now = Date.now();
+    const entries = [...this.waiting];
+    const stats = await Promise.all(entries.map(([abs]) => lstat(abs).catch(() => undefined)));
+    for (const [k, [abs, w]] of entries.entries()) {
+      if (this.waiting.get(abs) !== w) continue; // replaced or dropped meanwhile
+      const st = stats[k];
+      if (!st?.isFile() || this.ctx.store.isOwnFile(w.user, w.rel, st)) {
+        this.waiting.delete(abs); // gone (the unlink event reports it), or the hub wrote it meanwhile
+      } else if (st.size !== w.size || st.mtimeMs !== w.mtimeMs) {
+        Object.assign(w, { size: st.size, mtimeMs: st.mtimeMs, since: now });
+      } else if (now - w.since >= this.stabilityMs) {
+        this.waiting.delete(abs);
+        this.ctx.record(w.user, w.rel, 'upsert');
+      }
+    }
+  }
+}
+
+// ---- new folders: walked once things settle ----------------------------------------------
+// chokidar sets a new folder up in three steps: it emits addDir, lists the folder, and only then
+// watches it. An entry created between the listing and the watch is never reported, and if that
+// entry is a folder, chokidar never watches it at all: a user's `workspace` created a moment
+// after the user's folder left the watcher blind to that user for good (issue 19). So:
+// - a new folder is walked once things settle; its files go through `consider` like any event
+//   (the hub's own are dropped at once, the store skips whatever it already recorded), so
+//   nothing is announced twice;
+// - a folder that walk finds but chokidar never announced is handed to chokidar to watch;
+// - for `youngMs` after it appeared, a walked folder whose mtime moves is walked again, which
+//   catches entries made after the walk but before chokidar's watch was in place.
+class NewFolderWalker {
+  private readonly pending = new Set<string>();
+  /** Folders chokidar announced (addDir), and when: it watches those. Pruned after `youngMs`. */
+  private readonly announcedDirs = new Map<string, number>();
+  /** Folders walked within `youngMs` of appearing: when they appeared, and their mtime at the walk. */
+  private readonly young = new Map<string, { born: number; mtimeMs: number }>();
+  private timer: NodeJS.Timeout | undefined;
+  private recheck: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ctx: WatchContext,
+    private readonly watcher: FSWatcher,
+    private readonly files: StabilityPoller,
+    private readonly t: { settleMs: number; youngMs: number; recheckMs: number },
+  ) {}
+
+  /** chokidar announced a folder. */
+  onAddDir(abs: string): void {
+    const c = classify(this.ctx.dataDir, abs);
+    if (typeof c !== 'object') return;
+    this.announcedDirs.set(abs, Date.now());
+    this.pending.add(abs);
+    this.schedule();
+  }
+
+  /** A new folder of this user is still waiting to be walked. */
+  holdsFor(user: string): boolean {
+    for (const d of this.pending) if (userAt(this.ctx.dataDir, d) === user) return true;
+    return false;
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.recheck) clearTimeout(this.recheck);
+    this.young.clear();
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const dirs = [...this.pending].sort();
+      this.pending.clear();
+      const tops = dirs.filter((d, i) => !dirs.slice(0, i).some((p) => d.startsWith(p + sep)));
+      for (const dir of tops) {
+        this.ctx.work.trackAt(dir, this.rescan(dir)).catch((err: unknown) => this.ctx.log.warn({ err }, 'rescan of a new folder failed'));
+      }
+    }, this.t.settleMs);
+    this.timer.unref();
+  }
+
+  private async rescan(dir: string): Promise<void> {
+    // Folder by folder, so one subfolder removed mid-walk does not lose the rest of the tree
+    // (a recursive readdir rejects as a whole when any folder under it vanishes).
+    const stack = [dir];
+    while (stack.length && !this.ctx.isClosed()) {
+      const d = stack.pop()!;
+      // The mtime before the listing: a change after it shows as a different mtime at the re-check.
+      const st = await lstat(d).catch(() => undefined);
+      if (!st?.isDirectory()) continue;
+      const now = Date.now();
+      this.young.set(d, { born: this.young.get(d)?.born ?? this.announcedDirs.get(d) ?? now, mtimeMs: st.mtimeMs });
+      const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+      const files: string[] = [];
+      for (const e of entries) {
+        const abs = join(d, e.name);
+        if (e.isDirectory()) {
+          if (classify(this.ctx.dataDir, abs) === 'ignore') continue;
+          stack.push(abs);
+          // Inside a new folder, chokidar announces every subfolder it watches. One it never
+          // announced fell into its gap, and it would never watch it: hand it over.
+          if (!this.announcedDirs.has(abs)) {
+            this.announcedDirs.set(abs, now);
+            this.watcher.add(abs);
+          }
+        } else if (e.isFile()) files.push(abs);
+      }
+      for (let i = 0; i < files.length; i += 64) await Promise.all(files.slice(i, i + 64).map((abs) => this.files.consider(abs)));
+    }
+    this.ensureRecheck();
+  }
+
+  private ensureRecheck(): void {
+    if (this.recheck || this.ctx.isClosed() || this.young.size === 0) return;
+    this.recheck = setTimeout(() => {
+      this.recheckYoung()
+        .catch((err: unknown) => this.ctx.log.warn({ err }, 'agent watcher folder re-check failed'))
+        .finally(() => {
+          this.recheck = undefined;
+          this.ensureRecheck();
+        });
+    }, this.t.recheckMs);
+    this.recheck.unref();
+  }
+
+  private async recheckYoung(): Promise<void> {
+    const now = Date.now();
+    for (const [d, t] of this.announcedDirs) if (now - t > this.t.youngMs) this.announcedDirs.delete(d);
+    const entries = [...this.young];
+    const stats = await Promise.all(entries.map(([d]) => lstat(d).catch(() => undefined)));
+    let moved = false;
+    for (const [k, [d, y]] of entries.entries()) {
+      const st = stats[k];
+      if (!st?.isDirectory() || now - y.born > this.t.youngMs) this.young.delete(d);
+      if (st?.isDirectory() && st.mtimeMs !== y.mtimeMs) {
+        this.pending.add(d);
+        moved = true;
+      }
+    }
+    if (moved) this.schedule();
+  }
+}
+
 export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logger, opts: AgentWatchOptions = {}): AgentWatcher {
   const { stabilityMs = 150, settleMs = 300, pollMs = 50, youngMs = 10_000, recheckMs = 1_000 } = opts;
   const watcher: FSWatcher = (opts.watch ?? watch)(dataDir, {
@@ -75,187 +322,33 @@ export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logg
   });
   let closed = false;
   let isReady = false;
-  /** Per user: events being looked at, changes being recorded, folders being walked. */
-  const busy = new Map<string, number>();
-  const track = <T>(user: string, p: Promise<T>): Promise<T> => {
-    busy.set(user, (busy.get(user) ?? 0) + 1);
-    const done = (): void => {
-      const n = (busy.get(user) ?? 1) - 1;
-      if (n <= 0) busy.delete(user);
-      else busy.set(user, n);
-    };
-    p.then(done, done);
-    return p;
+  const work = new UserWork(dataDir);
+  const ctx: WatchContext = {
+    store,
+    dataDir,
+    log,
+    work,
+    isClosed: () => closed,
+    record: (user, rel, kind) => {
+      if (closed) return;
+      work.track(user, store.recordExternal(user, rel, kind)).catch((err: unknown) => log.warn({ err, user }, 'agent change not recorded'));
+    },
   };
-  const userOf = (abs: string): string | undefined => {
-    const c = classify(dataDir, abs);
-    return typeof c === 'object' ? c.user : undefined;
-  };
-  /** `track` for the user whose workspace holds `abs` (anything else is nobody's). */
-  const trackAt = <T>(abs: string, p: Promise<T>): Promise<T> => {
-    const user = userOf(abs);
-    return user === undefined ? p : track(user, p);
-  };
-  const record = (user: string, rel: string, kind: 'upsert' | 'delete'): void => {
-    if (closed) return;
-    track(user, store.recordExternal(user, rel, kind)).catch((err: unknown) => log.warn({ err, user }, 'agent change not recorded'));
-  };
+  const files = new StabilityPoller(ctx, stabilityMs, pollMs);
+  const folders = new NewFolderWalker(ctx, watcher, files, { settleMs, youngMs, recheckMs });
 
-  // ---- stability: files not written by the hub wait until size and mtime hold still ----------
-  const waiting = new Map<string, Waiting>();
-  let poll: NodeJS.Timeout | undefined;
-  const ensurePoll = (): void => {
-    if (poll || closed || waiting.size === 0) return;
-    poll = setTimeout(() => {
-      tick()
-        .catch((err: unknown) => log.warn({ err }, 'agent watcher poll failed'))
-        .finally(() => {
-          poll = undefined;
-          ensurePoll();
-        });
-    }, pollMs);
-    poll.unref();
-  };
-  const tick = async (): Promise<void> => {
-    const now = Date.now();
-    const entries = [...waiting];
-    const stats = await Promise.all(entries.map(([abs]) => lstat(abs).catch(() => undefined)));
-    for (const [k, [abs, w]] of entries.entries()) {
-      if (waiting.get(abs) !== w) continue; // replaced or dropped meanwhile
-      const st = stats[k];
-      if (!st?.isFile() || store.isOwnFile(w.user, w.rel, st)) {
-        waiting.delete(abs); // gone (the unlink event reports it), or the hub wrote it meanwhile
-      } else if (st.size !== w.size || st.mtimeMs !== w.mtimeMs) {
-        Object.assign(w, { size: st.size, mtimeMs: st.mtimeMs, since: now });
-      } else if (now - w.since >= stabilityMs) {
-        waiting.delete(abs);
-        record(w.user, w.rel, 'upsert');
-      }
-    }
-  };
-  /** An add/change (or a file found by a rescan): dropped if it is the hub's own, else awaited. */
-  const consider = async (abs: string, known?: Stats): Promise<void> => {
-    const c = classify(dataDir, abs);
-    if (typeof c !== 'object' || !c.rel) return;
-    const st = known ?? (await lstat(abs).catch(() => undefined));
-    if (!st?.isFile()) return; // symlinks and folders are never recorded; a vanished file has its unlink
-    if (store.isOwnFile(c.user, c.rel, st)) return;
-    const w = waiting.get(abs);
-    if (w) {
-      if (w.size !== st.size || w.mtimeMs !== st.mtimeMs) Object.assign(w, { size: st.size, mtimeMs: st.mtimeMs, since: Date.now() });
-    } else {
-      waiting.set(abs, { user: c.user, rel: c.rel, size: st.size, mtimeMs: st.mtimeMs, since: Date.now() });
-    }
-    ensurePoll();
-  };
   const onUpsert = (abs: string): void => {
-    trackAt(abs, consider(abs)).catch((err: unknown) => log.warn({ err }, 'agent change not recorded'));
+    work.trackAt(abs, files.consider(abs)).catch((err: unknown) => log.warn({ err }, 'agent change not recorded'));
   };
   watcher.on('add', onUpsert);
   watcher.on('change', onUpsert);
   watcher.on('unlink', (abs: string) => {
-    waiting.delete(abs);
+    files.forget(abs);
     const c = classify(dataDir, abs);
-    if (typeof c === 'object' && c.rel) record(c.user, c.rel, 'delete');
+    if (typeof c === 'object' && c.rel) ctx.record(c.user, c.rel, 'delete');
   });
   watcher.on('error', (err) => log.warn({ err }, 'workspace watcher error'));
-
-  // ---- new folders: walked once things settle ----------------------------------------------
-  // chokidar sets a new folder up in three steps: it emits addDir, lists the folder, and only then
-  // watches it. An entry created between the listing and the watch is never reported, and if that
-  // entry is a folder, chokidar never watches it at all: a user's `workspace` created a moment
-  // after the user's folder left the watcher blind to that user for good (issue 19). So:
-  // - a new folder is walked once things settle; its files go through `consider` like any event
-  //   (the hub's own are dropped at once, the store skips whatever it already recorded), so
-  //   nothing is announced twice;
-  // - a folder that walk finds but chokidar never announced is handed to chokidar to watch;
-  // - for `youngMs` after it appeared, a walked folder whose mtime moves is walked again, which
-  //   catches entries made after the walk but before chokidar's watch was in place.
-  const pending = new Set<string>();
-  /** Folders chokidar announced (addDir), and when: it watches those. Pruned after `youngMs`. */
-  const announcedDirs = new Map<string, number>();
-  /** Folders walked within `youngMs` of appearing: when they appeared, and their mtime at the walk. */
-  const young = new Map<string, { born: number; mtimeMs: number }>();
-  let timer: NodeJS.Timeout | undefined;
-  const schedule = (): void => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      const dirs = [...pending].sort();
-      pending.clear();
-      const tops = dirs.filter((d, i) => !dirs.slice(0, i).some((p) => d.startsWith(p + sep)));
-      for (const dir of tops) {
-        trackAt(dir, rescan(dir)).catch((err: unknown) => log.warn({ err }, 'rescan of a new folder failed'));
-      }
-    }, settleMs);
-    timer.unref();
-  };
-  const rescan = async (dir: string): Promise<void> => {
-    // Folder by folder, so one subfolder removed mid-walk does not lose the rest of the tree
-    // (a recursive readdir rejects as a whole when any folder under it vanishes).
-    const stack = [dir];
-    while (stack.length && !closed) {
-      const d = stack.pop()!;
-      // The mtime before the listing: a change after it shows as a different mtime at the re-check.
-      const st = await lstat(d).catch(() => undefined);
-      if (!st?.isDirectory()) continue;
-      const now = Date.now();
-      young.set(d, { born: young.get(d)?.born ?? announcedDirs.get(d) ?? now, mtimeMs: st.mtimeMs });
-      const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
-      const files: string[] = [];
-      for (const e of entries) {
-        const abs = join(d, e.name);
-        if (e.isDirectory()) {
-          if (classify(dataDir, abs) === 'ignore') continue;
-          stack.push(abs);
-          // Inside a new folder, chokidar announces every subfolder it watches. One it never
-          // announced fell into its gap, and it would never watch it: hand it over.
-          if (!announcedDirs.has(abs)) {
-            announcedDirs.set(abs, now);
-            watcher.add(abs);
-          }
-        } else if (e.isFile()) files.push(abs);
-      }
-      for (let i = 0; i < files.length; i += 64) await Promise.all(files.slice(i, i + 64).map((abs) => consider(abs)));
-    }
-    ensureRecheck();
-  };
-  let recheck: NodeJS.Timeout | undefined;
-  const ensureRecheck = (): void => {
-    if (recheck || closed || young.size === 0) return;
-    recheck = setTimeout(() => {
-      recheckYoung()
-        .catch((err: unknown) => log.warn({ err }, 'agent watcher folder re-check failed'))
-        .finally(() => {
-          recheck = undefined;
-          ensureRecheck();
-        });
-    }, recheckMs);
-    recheck.unref();
-  };
-  const recheckYoung = async (): Promise<void> => {
-    const now = Date.now();
-    for (const [d, t] of announcedDirs) if (now - t > youngMs) announcedDirs.delete(d);
-    const entries = [...young];
-    const stats = await Promise.all(entries.map(([d]) => lstat(d).catch(() => undefined)));
-    let moved = false;
-    for (const [k, [d, y]] of entries.entries()) {
-      const st = stats[k];
-      if (!st?.isDirectory() || now - y.born > youngMs) young.delete(d);
-      if (st?.isDirectory() && st.mtimeMs !== y.mtimeMs) {
-        pending.add(d);
-        moved = true;
-      }
-    }
-    if (moved) schedule();
-  };
-  watcher.on('addDir', (abs: string) => {
-    const c = classify(dataDir, abs);
-    if (typeof c !== 'object') return;
-    announcedDirs.set(abs, Date.now());
-    pending.add(abs);
-    schedule();
-  });
+  watcher.on('addDir', (abs: string) => folders.onAddDir(abs));
 
   const ready = new Promise<void>((resolve) =>
     watcher.once('ready', () => {
@@ -268,18 +361,15 @@ export function watchAgentWrites(store: WatchedStore, dataDir: string, log: Logg
     settled: (userId) => {
       // Before its first scan is done, the watcher would miss an in-place edit: nothing is settled.
       if (!isReady) return false;
-      if (busy.has(userId)) return false;
-      for (const w of waiting.values()) if (w.user === userId) return false;
-      for (const d of pending) if (userOf(d) === userId) return false;
+      if (work.has(userId)) return false;
+      if (files.holdsFor(userId)) return false;
+      if (folders.holdsFor(userId)) return false;
       return true;
     },
     close: async () => {
       closed = true;
-      if (timer) clearTimeout(timer);
-      if (poll) clearTimeout(poll);
-      if (recheck) clearTimeout(recheck);
-      waiting.clear();
-      young.clear();
+      folders.close();
+      files.close();
       await watcher.close();
     },
   };

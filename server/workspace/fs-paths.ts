@@ -5,7 +5,7 @@ import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { checkPath, pathKey } from '../../shared/paths.ts';
-import { StoreError } from './types.ts';
+import { StoreError } from '../store-error.ts';
 
 export interface Located {
   /** Absolute path on disk (existing names as the OS spelled them, new ones in NFC). */

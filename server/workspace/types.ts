@@ -1,6 +1,6 @@
 // The hub's workspace store as the rest of the hub (HTTP routes, the agent watcher, the
 // Open WebUI sync) sees it. One implementation lives in this folder; the KB sync and tests
-// program against this interface.
+// program against this interface. Its refusals are StoreErrors (server/store-error.ts).
 import type { Readable } from 'node:stream';
 import type { Change, FileEntry, PutResult } from '../../shared/protocol.ts';
 
@@ -19,23 +19,6 @@ export interface WriteOptions {
 export interface DeleteOptions {
   ifMatch?: string;
   source: ChangeSource;
-}
-
-/** Thrown by the store; the HTTP layer maps `code` to a status (shared/protocol.ts ERROR_STATUS). */
-export class StoreError extends Error {
-  constructor(
-    readonly code:
-      | 'bad_path'
-      | 'not_found'
-      | 'precondition_failed'
-      | 'hash_mismatch'
-      | 'too_large'
-      | 'quota_exceeded'
-      | 'conflict',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface WorkspaceStore {

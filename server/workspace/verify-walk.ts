@@ -6,7 +6,7 @@
 // feed. A walk that finds the disk differing from that view (a hash other than the one last
 // listed or announced, a new file, a file gone) has found a change nobody was told about, and
 // announces it through `recordExternal`, exactly as the watcher would have. That is what lets the
-// listing answer 304 to a client whose cursor has nothing after it in the feed (routes.ts): the
+// listing answer 304 to a client whose cursor has nothing after it in the feed (http/workspace-routes.ts): the
 // client's view at that cursor equalled the listing, the listing equalled this view, and every
 // difference found later is announced after that cursor.
 import type { Logger } from '../log.ts';
@@ -100,4 +100,27 @@ export class VerifyScheduler {
     for (const t of this.deferred.values()) clearTimeout(t);
     this.deferred.clear();
   }
+}
+
+/** Least time between two walks of one user's workspace after 304 answers. */
+export const VERIFY_INTERVAL_MS = 5_000;
+
+/** What a scheduler of the store's walks needs from the store (FsWorkspaceStore). */
+export interface Verifiable {
+  verify(userId: string): Promise<void>;
+  lastWalkAt(userId: string): number | undefined;
+}
+
+/**
+ * The scheduler of `store`'s verification walks. Whoever makes it stops it (`close()`): the hub
+ * (server/main.ts) runs it as a background service; server/app.ts makes one for an app built
+ * without one.
+ */
+export function verifySchedulerFor(store: Verifiable, log: Logger, minIntervalMs = VERIFY_INTERVAL_MS): VerifyScheduler {
+  return new VerifyScheduler(
+    (u) => store.verify(u),
+    (u) => store.lastWalkAt(u),
+    log,
+    minIntervalMs,
+  );
 }

@@ -1,7 +1,7 @@
 // Per-user version store beside the workspace: every content the hub replaces or deletes is
-// kept here first (SYNC-SPEC invariant 1). A version is a hard link to the old inode when the
-// filesystem allows (the hub replaces files by rename, so the old inode is never modified),
-// else a copy. One folder per path (named by the hash of the path), one blob + one JSON each.
+// kept here first (docs/SYNC-SPEC.md invariant 1). A version is a hard link to the old inode
+// when the filesystem allows (the hub replaces files by rename, so the old inode is never
+// modified), else a copy. One folder per path (named by the hash of the path), one blob + one JSON each.
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';

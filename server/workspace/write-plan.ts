@@ -1,6 +1,6 @@
 // Pure decisions of the store's write path (no I/O), shared by a single PUT and a bulk batch:
 // the preconditions, and how a batch is cut into groups whose files can be written in parallel.
-import { StoreError } from './types.ts';
+import { StoreError } from '../store-error.ts';
 
 /** If-Match / If-None-Match against the current hash (undefined = no file); throws precondition_failed. */
 export function checkPreconditions(current: string | undefined, ifMatch: string | undefined, ifNoneMatch: boolean | undefined): void {

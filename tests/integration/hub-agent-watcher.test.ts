@@ -65,7 +65,7 @@ function watchWithGap(trigger: string, inGap: () => void): { watch: typeof choki
 describe('agent watcher and chokidar\'s set-up gap', { timeout: 30_000 }, () => {
   it('a workspace folder made in the gap after its user folder is still watched: later agent writes are recorded', async () => {
     const user = join(dir, 'u');
-    // The hub makes <user>/.hub/... and <user>/workspace right after each other (fs-store.ts).
+    // The hub makes <user>/.hub/... and <user>/workspace right after each other (store-core.ts).
     const gap = watchWithGap(join(user, '.hub'), () => mkdirSync(join(user, 'workspace')));
     watcher = watchAgentWrites(store, dir, silentLogger(), { settleMs: 50, stabilityMs: 50, watch: gap.watch });
     await watcher.ready;

@@ -245,9 +245,11 @@ describe('the agent watcher and the hub\u2019s own writes', () => {
 
 describe('a conditional listing waits for what the agent watcher has in hand', () => {
   it('unchangedSince is false while an agent file is still being written, and true once it is announced', async () => {
+    // A store that asks the watcher (made below, as it needs the store) whether it has changes in hand.
+    await store.close();
+    open_({ agentSettled: (u) => watcher!.settled(u) });
     await mkdir(ws(), { recursive: true });
     watcher = watchAgentWrites(store, dir, silentLogger(), { stabilityMs: 150, settleMs: 100 });
-    store.agentSettled = (u) => watcher!.settled(u);
     await watcher.ready;
     const { cursor } = await store.list(U);
     expect(await store.unchangedSince(U, cursor)).toBe(true);

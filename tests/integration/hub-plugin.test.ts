@@ -10,7 +10,7 @@ import { KeyStore } from '../../server/auth/keys.ts';
 import { silentLogger } from '../../server/log.ts';
 import type { HubPluginContext } from '../../server/plugin.ts';
 import { FsWorkspaceStore } from '../../server/workspace/fs-store.ts';
-import { StoreError } from '../../server/workspace/types.ts';
+import { StoreError } from '../../server/store-error.ts';
 
 let dir: string;
 let server: Server;

@@ -8,7 +8,7 @@ import { OpenWebUIError } from '../../server/openwebui/http.ts';
 import { KbSync } from '../../server/openwebui/kb-sync.ts';
 import { DEFAULT_EXTENSIONS } from '../../server/openwebui/plan.ts';
 import { loadState } from '../../server/openwebui/state.ts';
-import { StoreError } from '../../server/workspace/types.ts';
+import { StoreError } from '../../server/store-error.ts';
 import { startEmulator, type OpenWebUIEmulator } from '../fakes/openwebui-emulator/index.ts';
 import { asUser, deleteFile, emulatorTarget, folderStore, putFile, tempRoot, type OpenWebUITarget } from '../helpers/openwebui.ts';
 

@@ -1,4 +1,4 @@
-// The client moves small files in bulk (server/workspace/bulk.ts, app/sync/round.ts): a first
+// The client moves small files in bulk (server/http/bulk-routes.ts, app/sync/round.ts): a first
 // sync of many small files is bound by neither round trips nor the per-user transfer limit,
 // and per-file refusals inside a batch behave as they do for one-by-one transfers.
 import { readdir, readFile } from 'node:fs/promises';

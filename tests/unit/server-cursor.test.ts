@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatCursor, parseCursor } from '../../server/workspace/cursor.ts';
-import { ChangeJournal } from '../../server/workspace/journal.ts';
+import { formatCursor, parseCursor } from '../../server/coordination/cursor.ts';
+import { ChangeJournal } from '../../server/coordination/journal.ts';
 
 describe('cursor parsing', () => {
   it('round-trips', () => {

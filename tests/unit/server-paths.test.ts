@@ -5,7 +5,7 @@ import { join, sep } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { joinInside, locate, validPath } from '../../server/workspace/fs-paths.ts';
-import { StoreError } from '../../server/workspace/types.ts';
+import { StoreError } from '../../server/store-error.ts';
 import { classify } from '../../server/workspace/agent-watcher.ts';
 import { workspacePathFromUrl } from '../../server/http/path-param.ts';
 

@@ -5,7 +5,7 @@ import { cleanAfter, usableCleanCursor } from '../../app/sync/round.ts';
 import { emptyState } from '../../app/sync/state.ts';
 import { createIgnore } from '../../shared/ignore-rules.ts';
 import { silentLogger } from '../../server/log.ts';
-import { listingTag } from '../../server/workspace/routes.ts';
+import { listingTag } from '../../server/http/workspace-routes.ts';
 import { missedChanges, VerifyScheduler } from '../../server/workspace/verify-walk.ts';
 
 const H = 'sha256:' + 'a'.repeat(64);

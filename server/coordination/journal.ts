@@ -13,7 +13,7 @@ interface UserLog {
 
 /**
  * What the store needs from a change feed. `ChangeJournal` (below) lives in this process;
- * `RedisChangeJournal` (server/coordination/) is shared by every hub instance.
+ * `RedisChangeJournal` (redis-journal.ts) is shared by every hub instance.
  */
 export interface Journal {
   cursor(userId: string): string | Promise<string>;

@@ -6,16 +6,17 @@
 //   GET    /changes?since=<cursor>&wait=<s> long poll, wait <= 60
 //   GET    /versions/<path>               kept versions of a path, newest first
 //   POST   /versions/<path>/restore       JSON {version_id}: puts that version back (source "restore")
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Router } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { etagOf, isHash, parseEtag } from '../../shared/hash.ts';
 import { CONTENT_HASH_HEADER } from '../../shared/protocol.ts';
-import { refuseLargeBody } from '../http/body-limit.ts';
-import { HttpError } from '../http/errors.ts';
-import { workspacePathFromUrl } from '../http/path-param.ts';
-import type { FsWorkspaceStore } from './fs-store.ts';
-import { parseCursor } from './cursor.ts';
-import { VerifyScheduler } from './verify-walk.ts';
+import { parseCursor } from '../coordination/cursor.ts';
+import type { FsWorkspaceStore } from '../workspace/fs-store.ts';
+import type { VerifyScheduler } from '../workspace/verify-walk.ts';
+import { refuseLargeBody } from './body-limit.ts';
+import { HttpError } from './errors.ts';
+import { userOf } from './locals.ts';
+import { workspacePathFromUrl } from './path-param.ts';
 
 export const MAX_WAIT_SECONDS = 60;
 
@@ -23,8 +24,11 @@ export interface WorkspaceRouteOptions {
   store: FsWorkspaceStore;
   maxFileBytes: number;
   transferRateLimit: express.RequestHandler;
-  /** Least time between two walks of one user's workspace after 304 answers (default 5 s). */
-  verifyIntervalMs?: number;
+  /**
+   * Runs the walks a 304 asks for (verify-walk.ts). Not owned by the routes: whoever made it
+   * stops it (server/main.ts, or server/app.ts for an app built without one).
+   */
+  verifier: VerifyScheduler;
 }
 
 /**
@@ -35,12 +39,6 @@ export function listingTag(header: string | string[] | undefined): string | unde
   if (typeof header !== 'string') return undefined;
   const m = /^\s*(?:W\/)?"([^"]*)"\s*$/.exec(header);
   return m && parseCursor(m[1]) ? m[1] : undefined;
-}
-
-function userOf(res: Response): string {
-  const u = res.locals.userId;
-  if (!u) throw new HttpError('unauthorized', 'no user');
-  return u;
 }
 
 function preconditions(req: Request): { ifMatch?: string; ifNoneMatch?: boolean } {
@@ -69,25 +67,28 @@ function expectedHash(req: Request): string | undefined {
 }
 
 export function workspaceRoutes(opts: WorkspaceRouteOptions): Router {
-  const { store } = opts;
   const r = express.Router({ mergeParams: true });
   // Per route, not router-wide: requests that fall through to plugin routes (sync triggers)
   // must not be charged to the transfer budget.
   const t = opts.transferRateLimit;
+  r.get('/files', t, listFiles(opts));
+  r.get('/files/*path', t, getFile(opts));
+  r.put('/files/*path', t, putFile(opts));
+  r.delete('/files/*path', t, deleteFile(opts));
+  r.get('/changes', t, changes(opts));
+  r.get('/versions/*path', t, listVersions(opts));
+  r.post('/versions/*path', t, refuseLargeBody(16 * 1024), express.json({ limit: '16kb' }), restoreVersion(opts));
+  return r;
+}
 
-  const verifier = new VerifyScheduler(
-    (u) => store.verify(u),
-    (u) => store.lastWalkAt(u),
-    store.opts.log,
-    opts.verifyIntervalMs ?? 5_000,
-  );
-
-  r.get('/files', t, async (req, res) => {
+/** GET /files: the listing, or 304 when the client's cursor is still this hub's listing. */
+function listFiles({ store, verifier }: WorkspaceRouteOptions): RequestHandler {
+  return async (req, res) => {
     const user = userOf(res);
     // The listing's cursor is its validator. 304 only when the feed holds nothing after it and
-    // this instance has walked the workspace (fs-store.ts `unchangedSince`); the walk started
-    // here then looks for changes behind the hub's back and announces them after that cursor,
-    // where the client's change feed (which resumes from it) picks them up.
+    // this instance has walked the workspace (workspace/listing.ts `unchangedSince`); the walk
+    // started here then looks for changes behind the hub's back and announces them after that
+    // cursor, where the client's change feed (which resumes from it) picks them up.
     const tag = listingTag(req.headers['if-none-match']);
     if (tag !== undefined && (await store.unchangedSince(user, tag))) {
       res.setHeader('ETag', `"${tag}"`);
@@ -102,9 +103,11 @@ export function workspaceRoutes(opts: WorkspaceRouteOptions): Router {
     // Not res.json: Express would itself answer 304 when If-None-Match equals the ETag just set,
     // even for a listing that was walked because this instance had not verified it yet.
     res.status(200).type('application/json').end(JSON.stringify(out));
-  });
+  };
+}
 
-  r.get('/files/*path', t, async (req, res) => {
+function getFile({ store }: WorkspaceRouteOptions): RequestHandler {
+  return async (req, res) => {
     const path = workspacePathFromUrl(req, 'files', false);
     const { entry, stream } = await store.read(userOf(res), path);
     res.setHeader('ETag', etagOf(entry.hash));
@@ -113,9 +116,11 @@ export function workspaceRoutes(opts: WorkspaceRouteOptions): Router {
     res.setHeader('Last-Modified', new Date(entry.modified).toUTCString());
     res.setHeader('Cache-Control', 'no-store');
     await pipeline(stream, res).catch(() => stream.destroy());
-  });
+  };
+}
 
-  r.put('/files/*path', t, async (req, res) => {
+function putFile({ store, maxFileBytes }: WorkspaceRouteOptions): RequestHandler {
+  return async (req, res) => {
     const path = workspacePathFromUrl(req, 'files', true);
     const pre = preconditions(req);
     if (pre.ifMatch === undefined && !pre.ifNoneMatch) {
@@ -123,23 +128,28 @@ export function workspaceRoutes(opts: WorkspaceRouteOptions): Router {
     }
     const expected = expectedHash(req);
     const len = req.headers['content-length'];
-    if (len !== undefined && Number(len) > opts.maxFileBytes) {
-      throw new HttpError('too_large', `file is larger than ${opts.maxFileBytes} bytes`);
+    if (len !== undefined && Number(len) > maxFileBytes) {
+      throw new HttpError('too_large', `file is larger than ${maxFileBytes} bytes`);
     }
     const result = await store.write(userOf(res), path, req, { ...pre, expectedHash: expected, source: 'client' });
     res.setHeader('ETag', etagOf(result.hash));
     res.status(200).json(result);
-  });
+  };
+}
 
-  r.delete('/files/*path', t, async (req, res) => {
+function deleteFile({ store }: WorkspaceRouteOptions): RequestHandler {
+  return async (req, res) => {
     const path = workspacePathFromUrl(req, 'files', false);
     const pre = preconditions(req);
     if (pre.ifMatch === undefined) throw new HttpError('precondition_required', 'send If-Match: "<hash>" of the file you mean to delete');
     await store.remove(userOf(res), path, { ifMatch: pre.ifMatch, source: 'client' });
     res.status(204).end();
-  });
+  };
+}
 
-  r.get('/changes', t, async (req, res) => {
+/** GET /changes: the long poll of the change feed. */
+function changes({ store }: WorkspaceRouteOptions): RequestHandler {
+  return async (req, res) => {
     const waitRaw = req.query.wait;
     let wait = 0;
     if (waitRaw !== undefined) {
@@ -151,22 +161,24 @@ export function workspaceRoutes(opts: WorkspaceRouteOptions): Router {
     res.on('close', () => ac.abort());
     const out = await store.changes(userOf(res), req.query.since, wait * 1000, ac.signal);
     if (!res.writableEnded && !res.destroyed) res.json(out);
-  });
+  };
+}
 
-  r.get('/versions/*path', t, async (req, res) => {
+function listVersions({ store }: WorkspaceRouteOptions): RequestHandler {
+  return async (req, res) => {
     const path = workspacePathFromUrl(req, 'versions', false);
     const versions = await store.versions(userOf(res), path);
     res.json({ path, versions: versions.map(({ path: _p, ...v }) => v) });
-  });
+  };
+}
 
-  r.post('/versions/*path', t, refuseLargeBody(16 * 1024), express.json({ limit: '16kb' }), async (req, res) => {
+function restoreVersion({ store }: WorkspaceRouteOptions): RequestHandler {
+  return async (req, res) => {
     const path = workspacePathFromUrl(req, 'versions', true, 'restore');
     const id = (req.body as { version_id?: unknown } | undefined)?.version_id;
     if (typeof id !== 'string' || id === '') throw new HttpError('bad_request', 'body must be JSON {"version_id": "<id>"}');
     const result = await store.restore(userOf(res), path, id);
     res.setHeader('ETag', etagOf(result.hash));
     res.json(result);
-  });
-
-  return r;
+  };
 }
