@@ -71,6 +71,7 @@ async function keyWorks(url, key) {
     const res = await fetch(`${url}/me`, { headers: { authorization: `Bearer ${key}` } });
     return res.ok;
   } catch {
+    // unreachable or refused: the caller asks for a new key
     return false;
   }
 }

@@ -116,8 +116,8 @@ export async function startHub(config: Config): Promise<RunningHub> {
   try {
     await hub.ready;
   } catch (err) {
-    for (const s of hub.services) await s.stop().catch(() => {});
-    await hub.coordination.close().catch(() => {});
+    for (const s of hub.services) await s.stop().catch(() => {}); // start-up failed already; that error is the one to report
+    await hub.coordination.close().catch(() => {}); // start-up failed already; that error is the one to report
     throw err;
   }
   // Slow or stalled uploads must not hold a connection (and its temp file) forever. Node checks
@@ -160,7 +160,7 @@ export async function startHub(config: Config): Promise<RunningHub> {
       await hub.store.close();
       await closed;
       clearTimeout(force);
-      for (const s of hub.services) await s.stop().catch(() => {});
+      for (const s of hub.services) await s.stop().catch(() => {}); // each service logs its own trouble; shutdown goes on with the rest
       // Last: locks still held are released, then the Redis connections close.
       await hub.coordination.close().catch((err: unknown) => hub.log.warn({ err: String(err) }, 'coordination close failed'));
     })());

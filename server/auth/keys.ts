@@ -135,6 +135,7 @@ export class KeyStore {
       const st = statSync(this.file);
       return `${st.ino}:${st.size}:${st.mtimeMs}`;
     } catch {
+      // no keys file yet (or unreadable): the next read finds out
       return 'absent';
     }
   }
@@ -174,12 +175,12 @@ async function acquireLockFile(path: string): Promise<() => Promise<void>> {
     try {
       const fh = await open(path, 'wx');
       await fh.close();
-      return () => unlink(path).catch(() => {});
+      return () => unlink(path).catch(() => {}); // the lock file may be gone already (a stale-lock breaker removed it)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
       if (age > LOCK_STALE_MS) {
-        await unlink(path).catch(() => {});
+        await unlink(path).catch(() => {}); // another process may have broken the stale lock first
         continue;
       }
       if (Date.now() > deadline) throw new Error(`the keys file is locked by another process (${path}); try again`);

@@ -80,7 +80,7 @@ export function createCoordination(cfg: CoordinationConfig, log: Logger): Coordi
       });
       // Loaded eagerly by the constructor; a failure is retried on first use, never unhandled.
       store.incrementScriptSha.catch(() => {});
-      store.getScriptSha.catch(() => {});
+      store.getScriptSha.catch(() => {}); // likewise: retried on first use
       return store;
     },
     ready: Promise.all([redis.ready, journal.ready]).then(() => {}),

@@ -71,7 +71,7 @@ export class RedisChangeJournal implements Journal {
     this.maxBatch = opts.maxBatch ?? 1000;
     this.channel = `${redis.prefix}feed`;
     this.ready = redis.subscribe(this.channel, (m) => this.onMessage(m));
-    this.ready.catch(() => {});
+    this.ready.catch(() => {}); // the failure reaches whoever awaits `ready` (start-up); this only stops an unhandled rejection
   }
 
   private keys(userId: string): string[] {

@@ -144,6 +144,7 @@ export function redactUrl(url: string): string {
     if (u.username) u.username = '***';
     return u.toString();
   } catch {
+    // a URL that does not parse is logged as such, never echoed (it may hold a password)
     return '<invalid url>';
   }
 }

@@ -225,7 +225,7 @@ export class OpenWebUIClient extends OpenWebUIHttp {
       status = f.data?.status ?? 'completed';
     }
     if (status === 'failed' && error === undefined) {
-      error = (await this.getFile(id).catch(() => undefined))?.data?.error ?? undefined;
+      error = (await this.getFile(id).catch(() => undefined))?.data?.error ?? undefined; // the reason is a courtesy: without it the failure is still recorded
     }
     if (status === 'completed' || status === 'failed') return { status, ...(error ? { error } : {}) };
     return { status: 'pending' };

@@ -116,6 +116,7 @@ export class OpenWebUIHttp {
       this.versionCache = v.version;
       return v.version;
     } catch {
+      // no /api/version: an older or unusual server, the caller falls back on route probing
       return undefined;
     }
   }

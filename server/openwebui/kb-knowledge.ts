@@ -36,7 +36,7 @@ export async function ensureKnowledge(
     // Reset the base so the round merges (re-fills the KB) and never deletes from the workspace.
     summary.knowledge_recreated = true;
     for (const f of Object.values(state.files)) {
-      if (f.source === 'ralph') await client.deleteFile(f.openwebui_file_id).catch(() => undefined);
+      if (f.source === 'ralph') await client.deleteFile(f.openwebui_file_id).catch(() => undefined); // a file already gone is what we wanted; others are orphans Open WebUI keeps
     }
     state.files = {};
     state.failures = {};

@@ -139,7 +139,7 @@ class KbRound {
       if (state.files[path]?.openwebui_file_id === p.openwebui_file_id) {
         delete state.pending[path]; // a crash after the add: the round already adopted it
       } else if (sides.local.get(path) !== p.hash || !uploading.has(path)) {
-        await this.deps.client.deleteFile(p.openwebui_file_id).catch(() => undefined);
+        await this.deps.client.deleteFile(p.openwebui_file_id).catch(() => undefined); // gone already, or left as an orphan: the KB never lists it (it was never added)
         delete state.pending[path];
       }
     }

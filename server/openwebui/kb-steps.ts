@@ -152,7 +152,7 @@ export class KbSteps {
     if (!(await this.processAndAdd(ctx, path, hash, fileId))) return;
     delete state.pending[path];
     const previous = state.files[path]?.openwebui_file_id ?? replaces;
-    const entry = await this.opts.store.stat(ctx.userId, path).catch(() => undefined);
+    const entry = await this.opts.store.stat(ctx.userId, path).catch(() => undefined); // the file changed or vanished meanwhile: its size and date are left out, the next round records them
     state.files[path] = {
       path,
       hash,
@@ -207,7 +207,7 @@ export class KbSteps {
     }
     if (processed.status === 'failed') {
       const reason: FailureReason = /duplicate content/i.test(processed.error ?? '') ? 'duplicate_content' : 'processing_failed';
-      await client.deleteFile(fileId).catch(() => undefined);
+      await client.deleteFile(fileId).catch(() => undefined); // a failed upload Open WebUI keeps is an orphan, never added to the KB
       delete state.pending[path];
       this.recordFailure(ctx, path, hash, reason, processed.error ?? 'processing failed');
       return false;

@@ -63,7 +63,7 @@ export class KbSync {
   sync(userId: string, direction: Direction = 'bidirectional'): Promise<SyncSummary> {
     const previous = this.locks.get(userId) ?? Promise.resolve();
     const run = previous
-      .catch(() => undefined)
+      .catch(() => undefined) // the previous round's outcome went to its own caller; this one only waits its turn
       .then(() => this.lockedRound(userId, direction))
       .then(
         (s) => {
@@ -128,7 +128,7 @@ export class KbSync {
 
   async status(userId: string): Promise<UserKbStatus> {
     const state = await loadState(this.opts.store.stateDir(userId), userId);
-    const { files } = await this.opts.store.list(userId).catch(() => ({ files: [] }));
+    const { files } = await this.opts.store.list(userId).catch(() => ({ files: [] })); // status works without the listing (a workspace being created): files show from the state alone
     const out: FileStatus[] = [];
     for (const f of files) {
       const base = state.files[f.path];

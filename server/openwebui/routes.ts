@@ -68,7 +68,7 @@ export function registerKbRoutes(router: Router, deps: KbRouteDeps, base = '/use
           files: [],
         });
       }
-      const version = await deps.version?.().catch(() => undefined);
+      const version = await deps.version?.().catch(() => undefined); // an unreachable Open WebUI is reported as no version, not as an error of this route
       const st = await deps.sync.status(userId);
       res.json({
         user_id: userId,

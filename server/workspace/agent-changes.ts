@@ -27,7 +27,7 @@ export class AgentChanges {
     const abs = join(core.workspaceDir(userId), relOnDisk);
     const shared = core.opts.sharedVolume === true;
     await core.locks.run(userId, async () => {
-      const st = await lstat(abs).catch(() => undefined);
+      const st = await lstat(abs).catch(() => undefined); // gone (a delete) or unreadable: treated as absent
       if (kind === 'delete') {
         if (st) return; // it came back; the add event reports it
         if (!shared && s.known.get(path) === null) return;

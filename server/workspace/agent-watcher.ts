@@ -129,7 +129,7 @@ class StabilityPoller {
   async consider(abs: string, known?: Stats): Promise<void> {
     const c = classify(this.ctx.dataDir, abs);
     if (typeof c !== 'object' || !c.rel) return;
-    const st = known ?? (await lstat(abs).catch(() => undefined));
+    const st = known ?? (await lstat(abs).catch(() => undefined)); // gone meanwhile: its unlink event reports it
     if (!st?.isFile()) return; // symlinks and folders are never recorded; a vanished file has its unlink
     if (this.ctx.store.isOwnFile(c.user, c.rel, st)) return;
     const w = this.waiting.get(abs);
@@ -173,7 +173,7 @@ class StabilityPoller {
   private async tick(): Promise<void> {
     const now = Date.now();
     const entries = [...this.waiting];
-    const stats = await Promise.all(entries.map(([abs]) => lstat(abs).catch(() => undefined)));
+    const stats = await Promise.all(entries.map(([abs]) => lstat(abs).catch(() => undefined))); // gone meanwhile: dropped below, its unlink event reports it
     for (const [k, [abs, w]] of entries.entries()) {
       if (this.waiting.get(abs) !== w) continue; // replaced or dropped meanwhile
       const st = stats[k];
@@ -262,7 +262,7 @@ class NewFolderWalker {
       if (!st?.isDirectory()) continue;
       const now = Date.now();
       this.young.set(d, { born: this.young.get(d)?.born ?? this.announcedDirs.get(d) ?? now, mtimeMs: st.mtimeMs });
-      const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+      const entries = await readdir(d, { withFileTypes: true }).catch(() => []); // removed meanwhile: nothing in it to announce
       const files: string[] = [];
       for (const e of entries) {
         const abs = join(d, e.name);
@@ -299,7 +299,7 @@ class NewFolderWalker {
     const now = Date.now();
     for (const [d, t] of this.announcedDirs) if (now - t > this.t.youngMs) this.announcedDirs.delete(d);
     const entries = [...this.young];
-    const stats = await Promise.all(entries.map(([d]) => lstat(d).catch(() => undefined)));
+    const stats = await Promise.all(entries.map(([d]) => lstat(d).catch(() => undefined))); // removed meanwhile: no longer young
     let moved = false;
     for (const [k, [d, y]] of entries.entries()) {
       const st = stats[k];

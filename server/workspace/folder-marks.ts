@@ -47,7 +47,7 @@ export function markHolds(mark: FolderMark, st: Pick<Stats, 'mtimeMs'> | undefin
 /** Reads a folder's mark; undefined when it is gone or no longer a real folder. */
 export async function markOf(abs: string, now: () => number = Date.now): Promise<FolderMark | undefined> {
   const seenAt = now();
-  const st = await lstat(abs).catch(() => undefined);
+  const st = await lstat(abs).catch(() => undefined); // gone or not a folder: no mark
   return st?.isDirectory() ? { mtimeMs: st.mtimeMs, seenAt } : undefined;
 }
 
@@ -106,6 +106,7 @@ export async function foldersUnchanged(root: string, marks: FolderMarks, view: F
     try {
       dirents = await readdir(abs, { withFileTypes: true });
     } catch {
+      // unreadable now: prove nothing, the caller lists in full
       return false;
     }
     const present = new Set<string>();
@@ -127,7 +128,7 @@ export async function foldersUnchanged(root: string, marks: FolderMarks, view: F
     const held = await Promise.all(
       files.map((f) =>
         limit(async () => {
-          const st = await lstat(f.abs).catch(() => undefined);
+          const st = await lstat(f.abs).catch(() => undefined); // gone meanwhile: not what the view holds
           // Gone or replaced since the readdir: not what the view holds, or a change after the mark.
           return st?.isFile() ? view.holds(f.path, st) : false;
         }),

@@ -65,6 +65,7 @@ async function listing(dir: string): Promise<Map<string, string[]> | undefined> 
   try {
     names = await readdir(dir);
   } catch {
+    // an unreadable folder holds no NFC twin we could find
     return undefined;
   }
   const byKey = new Map<string, string[]>();

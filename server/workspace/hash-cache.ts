@@ -100,13 +100,13 @@ export class HashCache {
     const attempts = opts.attempts ?? 5;
     let last: { hash: string; st: Stats } | undefined;
     for (let i = 0; i < attempts; i++) {
-      const before = await lstat(abs).catch(() => undefined);
+      const before = await lstat(abs).catch(() => undefined); // gone or unreadable: no file to hash
       if (!before || !before.isFile()) return undefined;
       const cached = this.get(path, before);
       if (cached) return { hash: cached, st: before };
       const hash = await hashStream(abs);
       if (hash === undefined) return undefined;
-      const after = await lstat(abs).catch(() => undefined);
+      const after = await lstat(abs).catch(() => undefined); // gone or unreadable: no file to hash
       if (!after || !after.isFile()) return undefined;
       last = { hash, st: after };
       if (sameStat(before, after)) {
@@ -127,6 +127,7 @@ async function hashStream(abs: string): Promise<string | undefined> {
     const fh = await open(abs, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
     for await (const chunk of fh.createReadStream({ autoClose: true })) h.update(chunk as Buffer);
   } catch {
+    // vanished, swapped for a symlink (O_NOFOLLOW) or unreadable: no hash, the caller treats it as absent
     return undefined;
   }
   return HASH_PREFIX + h.digest('hex');

@@ -169,6 +169,7 @@ export class WorkspaceReads {
       try {
         fh = await open(loc.abs, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
       } catch {
+        // vanished or swapped for a symlink since the lookup: look it up again
         continue;
       }
       const st = await fh.stat();
@@ -188,7 +189,7 @@ export async function usageOf(core: StoreCore, userId: string, s: UserState): Pr
     let total = 0;
     const root = core.workspaceDir(userId);
     for (const rel of await walkFiles(root, core.log)) {
-      const st = await lstat(join(root, rel)).catch(() => undefined);
+      const st = await lstat(join(root, rel)).catch(() => undefined); // gone since the walk: not counted
       if (st?.isFile()) total += st.size;
     }
     s.usage = total;

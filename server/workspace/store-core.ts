@@ -172,12 +172,13 @@ export class StoreCore {
     try {
       entries = await readdir(this.opts.dataDir, { withFileTypes: true });
     } catch {
+      // no data dir yet: no users
       return [];
     }
     const out: string[] = [];
     for (const e of entries) {
       if (!e.isDirectory() || !UserIdSchema.safeParse(e.name).success) continue;
-      const ws = await lstat(join(this.opts.dataDir, e.name, 'workspace')).catch(() => undefined);
+      const ws = await lstat(join(this.opts.dataDir, e.name, 'workspace')).catch(() => undefined); // no workspace folder: not a user
       if (ws?.isDirectory()) out.push(e.name);
     }
     return out.sort();
@@ -240,7 +241,7 @@ export class StoreCore {
     for (const s of this.states.values()) {
       if (s.saveTimer) clearTimeout(s.saveTimer);
       s.saveTimer = undefined;
-      await s.cache.save().catch(() => {});
+      await s.cache.save().catch(() => {}); // shutdown: the cache is only an accelerator, a lost save costs a re-hash
     }
   }
 }
@@ -251,9 +252,9 @@ export function entry(path: string, hash: string, st: Stats): FileEntry {
 }
 
 async function removeStaleTemps(dir: string, olderThanMs: number): Promise<void> {
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
+  for (const name of await readdir(dir).catch(() => [] as string[])) { // no tmp folder: nothing to clean
     const abs = join(dir, name);
-    const st = await lstat(abs).catch(() => undefined);
-    if (st && st.mtimeMs < olderThanMs) await rm(abs, { recursive: true, force: true }).catch(() => {});
+    const st = await lstat(abs).catch(() => undefined); // gone meanwhile: nothing to clean
+    if (st && st.mtimeMs < olderThanMs) await rm(abs, { recursive: true, force: true }).catch(() => {}); // another instance may be removing it too; a leftover is removed at the next start
   }
 }

@@ -55,6 +55,7 @@ export class VersionStore {
     try {
       names = await readdir(dir);
     } catch {
+      // no versions kept for this path
       return [];
     }
     const out: Version[] = [];
@@ -84,6 +85,7 @@ export class VersionStore {
     try {
       dirs = await readdir(this.root);
     } catch {
+      // no version store yet: nothing to prune
       return 0;
     }
     for (const d of dirs) {
@@ -92,6 +94,7 @@ export class VersionStore {
       try {
         names = await readdir(dir);
       } catch {
+        // removed meanwhile: nothing to prune
         continue;
       }
       let left = 0;
@@ -99,11 +102,11 @@ export class VersionStore {
         const m = /^([0-9]{13})-[0-9a-f]{8}\.(json|bin)$/.exec(n);
         if (!m) continue;
         if (Number(m[1]) < cutoffMs) {
-          await unlink(join(dir, n)).catch(() => {});
+          await unlink(join(dir, n)).catch(() => {}); // pruned by someone else already; retried at the next prune otherwise
           if (m[2] === 'json') removed++;
         } else left++;
       }
-      if (left === 0) await rm(dir, { recursive: true, force: true }).catch(() => {});
+      if (left === 0) await rm(dir, { recursive: true, force: true }).catch(() => {}); // a folder that is not empty after all stays until the next prune
     }
     return removed;
   }

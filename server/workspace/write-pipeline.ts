@@ -62,7 +62,7 @@ export class WritePipeline {
       if (!r.ok) throw r.error;
       return r.entry;
     } finally {
-      if (!moved.has(tmp)) await unlink(tmp).catch(() => {});
+      if (!moved.has(tmp)) await unlink(tmp).catch(() => {}); // the temp file may never have been created
     }
   }
 
@@ -275,6 +275,7 @@ async function removeEmptyParents(root: string, dir: string): Promise<void> {
     try {
       await rmdir(dir);
     } catch {
+      // not empty, or gone: either way nothing more to remove
       return;
     }
     dir = dirname(dir);

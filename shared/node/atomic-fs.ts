@@ -24,7 +24,7 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string,
   try {
     await rename(tmp, target);
   } catch (e) {
-    await unlink(tmp).catch(() => {});
+    await unlink(tmp).catch(() => {}); // the rename's error is the one to report; a leftover temp is removed by its owner's next start
     throw e;
   }
   await fsyncDir(dirname(target));
