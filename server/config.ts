@@ -1,5 +1,6 @@
-// Every hub setting in one table: its env var, its flag and its default. The README lists
-// this table; `loadConfig` turns env + argv into a validated Config.
+// Every hub setting in one table: its env var, its flag and its default (the knowledge-base sync's
+// in KB_CONFIG_TABLE below, same shape). server/README.md lists them all; `loadConfig` turns env +
+// argv into a validated Config, server/openwebui/config.ts reads the KB ones.
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -75,6 +76,32 @@ export const CONFIG_TABLE = {
     flag: undefined,
     default: false,
     doc: 'true: serve Prometheus metrics at GET /metrics (service key required)',
+  },
+} as const;
+
+/**
+ * The knowledge-base sync's settings (names from the design: RALPH_OPENWEBUI_*, RALPH_SYNC_*), in
+ * the same shape: server/openwebui/config.ts reads them with these defaults. Listed with the rest
+ * in server/README.md (a test keeps the two in step).
+ */
+export const KB_CONFIG_TABLE = {
+  url: { env: 'RALPH_OPENWEBUI_URL', default: '', doc: 'Open WebUI base URL; empty: KB sync off, the rest of the hub works' },
+  apiKey: { env: 'RALPH_OPENWEBUI_API_KEY', default: '', doc: 'an Open WebUI admin API key (ENABLE_API_KEYS=true there)' },
+  enabled: { env: 'RALPH_SYNC_TO_OPENWEBUI', default: 'true when a URL is set', doc: 'turn the KB sync on or off' },
+  intervalSec: { env: 'RALPH_SYNC_INTERVAL', default: 300, doc: 'seconds between background KB rounds' },
+  prefix: { env: 'RALPH_SYNC_KNOWLEDGE_PREFIX', default: 'workspace', doc: 'the KB of a user is named {prefix}-{user_id}' },
+  debounceMs: { env: 'RALPH_SYNC_DEBOUNCE_MS', default: 2000, doc: 'a KB round runs this long after a workspace change' },
+  extensions: { env: 'RALPH_SYNC_EXTENSIONS', default: 'text, office, PDF and code types', doc: 'comma list of the extensions sent to the KB' },
+  processTimeoutMs: {
+    env: 'RALPH_SYNC_PROCESS_TIMEOUT_MS',
+    default: 20_000,
+    doc: "how long a round waits for Open WebUI's processing of a file before leaving it pending",
+  },
+  retryBaseMs: { env: 'RALPH_SYNC_RETRY_BASE_MS', default: 60_000, doc: 'first backoff of a failed KB file (doubles, capped at 6 h)' },
+  userMap: {
+    env: 'RALPH_OPENWEBUI_USER_MAP',
+    default: '',
+    doc: 'hub user -> Open WebUI user id or email (a=id,b=mail@x, or JSON), where they differ',
   },
 } as const;
 

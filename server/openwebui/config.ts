@@ -1,5 +1,7 @@
-// KB sync settings from the environment (names from the design: RALPH_OPENWEBUI_*, RALPH_SYNC_*).
+// KB sync settings from the environment; names, defaults and meanings are in the hub's one table
+// (server/config.ts KB_CONFIG_TABLE).
 import { z } from 'zod';
+import { KB_CONFIG_TABLE as T } from '../config.ts';
 import { DEFAULT_EXTENSIONS } from './plan.ts';
 
 export interface OpenWebUISyncConfig {
@@ -43,28 +45,27 @@ export function parseUserMap(raw: string | undefined): Record<string, string> {
 }
 
 export function loadOpenWebUIConfig(env: NodeJS.ProcessEnv = process.env): OpenWebUISyncConfig {
-  const url = env.RALPH_OPENWEBUI_URL?.trim() || undefined;
-  const apiKey = env.RALPH_OPENWEBUI_API_KEY?.trim() || undefined;
-  const wanted = bool(env.RALPH_SYNC_TO_OPENWEBUI, url !== undefined);
+  const url = env[T.url.env]?.trim() || undefined;
+  const apiKey = env[T.apiKey.env]?.trim() || undefined;
+  const wanted = bool(env[T.enabled.env], url !== undefined);
   let disabledReason: string | undefined;
-  if (!url) disabledReason = 'RALPH_OPENWEBUI_URL is not set';
-  else if (!apiKey) disabledReason = 'RALPH_OPENWEBUI_API_KEY is not set';
-  else if (!wanted) disabledReason = 'RALPH_SYNC_TO_OPENWEBUI is false';
+  if (!url) disabledReason = `${T.url.env} is not set`;
+  else if (!apiKey) disabledReason = `${T.apiKey.env} is not set`;
+  else if (!wanted) disabledReason = `${T.enabled.env} is false`;
   if (url) new URL(url); // refuse a malformed URL at start, not at the first sync
-  const extensions = env.RALPH_SYNC_EXTENSIONS?.trim()
-    ? env.RALPH_SYNC_EXTENSIONS.split(',').map((e) => e.trim().replace(/^\./, '').toLowerCase()).filter(Boolean)
-    : [...DEFAULT_EXTENSIONS];
+  const listed = env[T.extensions.env]?.trim();
+  const extensions = listed ? listed.split(',').map((e) => e.trim().replace(/^\./, '').toLowerCase()).filter(Boolean) : [...DEFAULT_EXTENSIONS];
   return {
     url,
     apiKey,
     enabled: disabledReason === undefined,
     ...(disabledReason ? { disabledReason } : {}),
-    intervalSec: num('RALPH_SYNC_INTERVAL', env.RALPH_SYNC_INTERVAL, 300, 0),
-    debounceMs: num('RALPH_SYNC_DEBOUNCE_MS', env.RALPH_SYNC_DEBOUNCE_MS, 2000, 0),
-    prefix: env.RALPH_SYNC_KNOWLEDGE_PREFIX?.trim() || 'workspace',
+    intervalSec: num(T.intervalSec.env, env[T.intervalSec.env], T.intervalSec.default, 0),
+    debounceMs: num(T.debounceMs.env, env[T.debounceMs.env], T.debounceMs.default, 0),
+    prefix: env[T.prefix.env]?.trim() || T.prefix.default,
     extensions,
-    userMap: parseUserMap(env.RALPH_OPENWEBUI_USER_MAP),
-    processTimeoutMs: num('RALPH_SYNC_PROCESS_TIMEOUT_MS', env.RALPH_SYNC_PROCESS_TIMEOUT_MS, 20_000, 0),
-    retryBaseMs: num('RALPH_SYNC_RETRY_BASE_MS', env.RALPH_SYNC_RETRY_BASE_MS, 60_000, 0),
+    userMap: parseUserMap(env[T.userMap.env]),
+    processTimeoutMs: num(T.processTimeoutMs.env, env[T.processTimeoutMs.env], T.processTimeoutMs.default, 0),
+    retryBaseMs: num(T.retryBaseMs.env, env[T.retryBaseMs.env], T.retryBaseMs.default, 0),
   };
 }

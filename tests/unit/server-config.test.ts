@@ -1,6 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_TABLE, ConfigError, loadConfig } from '../../server/config.ts';
+import { CONFIG_TABLE, ConfigError, KB_CONFIG_TABLE, loadConfig } from '../../server/config.ts';
 
 describe('hub config', () => {
   it('has the documented defaults', () => {
@@ -37,5 +38,14 @@ describe('hub config', () => {
     expect(() => loadConfig(['--port'], {})).toThrow(/needs a value/);
     expect(() => loadConfig([], { RALPH_MAX_WORKSPACE_BYTES: '-1' })).toThrow(/RALPH_MAX_WORKSPACE_BYTES/);
     expect(() => loadConfig([], { LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+});
+
+describe('the one configuration table', () => {
+  it('server/README.md lists every hub and knowledge-base setting', async () => {
+    const readme = await readFile(new URL('../../server/README.md', import.meta.url), 'utf8');
+    const rows = new Set([...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]));
+    const envs = [...Object.values(CONFIG_TABLE), ...Object.values(KB_CONFIG_TABLE)].map((s) => s.env);
+    expect(envs.filter((e) => !rows.has(e))).toEqual([]);
   });
 });
