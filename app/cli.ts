@@ -1,12 +1,13 @@
 // `youlab-sync`: the sync engine without a window. One-shot (`--once`) or long-running.
 import { parseArgs } from 'node:util';
-import { HubClient, HubError } from './sync/hub-client.ts';
+import { HubClient } from './sync/hub-client.ts';
+import { HubError } from './sync/hub-errors.ts';
 import { loadConfig } from './sync/config.ts';
 import { accountFor, createOsKeychain, KeychainUnavailableError } from './sync/keychain.ts';
 import { engineOptionsFrom, resolveOptions, UsageError, type ResolvedOptions } from './sync/options.ts';
 import { SyncEngine } from './sync/engine.ts';
-import { RoundError } from './sync/round.ts';
-import type { RoundSummary } from './sync/types.ts';
+import { RoundError } from './sync/round-context.ts';
+import type { RoundSummary } from './engine-api/types.ts';
 
 const USAGE = `usage:
   youlab-sync --server <url> --folder <dir> [--state-dir <dir>] [--device <name>] [--once [--allow-mass-delete]]
@@ -30,8 +31,8 @@ function summaryLine(s: RoundSummary): string {
   return `uploaded ${s.uploaded}, downloaded ${s.downloaded}, deleted ${s.deleted}, conflicts ${s.conflicts}`;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+function parseCli(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -48,6 +49,10 @@ async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCli(argv);
   if (values.help) {
     console.log(USAGE);
     return EXIT.ok;
@@ -89,38 +94,40 @@ async function main(argv: string[]): Promise<number> {
     console.log(`resolved ${path}: kept ${keep}`);
     return once(engine);
   }
-  if (command === 'versions' || command === 'restore') {
-    const path = positionals[1];
-    if (!path) throw new UsageError(`usage: youlab-sync ${command} <path>${command === 'restore' ? ' --version <id>' : ''}`);
-    const engine = new SyncEngine(engineOptions(opts, await apiKey(opts.server), maxRate, false));
-    if (command === 'versions') {
-      try {
-        const list = await engine.listVersions(path);
-        if (list.length === 0) console.log(`no kept versions of ${path}`);
-        for (const v of list) console.log(`${v.id}\t${v.kept_at}\t${v.size}\t${v.reason}\t${v.hash}`);
-        return EXIT.ok;
-      } catch (e) {
-        return reportFailure(e);
-      } finally {
-        await engine.stop();
-      }
-    }
-    if (!values.version) throw new UsageError('usage: youlab-sync restore <path> --version <id> (ids: youlab-sync versions <path>)');
-    try {
-      const r = await engine.restoreVersion(path, values.version);
-      console.log(`restored ${r.path} to version ${values.version} (${r.hash})`);
-    } catch (e) {
-      await engine.stop();
-      return reportFailure(e);
-    }
-    return once(engine);
-  }
+  if (command === 'versions' || command === 'restore') return versions(command, positionals[1], values.version, opts, maxRate);
   if (command !== 'sync') throw new UsageError(`unknown command '${command}'\n${USAGE}`);
 
   const engine = new SyncEngine(engineOptions(opts, await apiKey(opts.server), maxRate, !values.once));
   if (values['allow-mass-delete'] && !values.once) throw new UsageError('--allow-mass-delete goes with --once (one confirmed round)');
   if (values.once) return once(engine, values['allow-mass-delete']);
   return live(engine, opts);
+}
+
+/** `versions <path>` lists the kept versions; `restore <path> --version <id>` puts one back, then syncs. */
+async function versions(command: 'versions' | 'restore', path: string | undefined, version: string | undefined, opts: ResolvedOptions, maxRate: number): Promise<number> {
+  if (!path) throw new UsageError(`usage: youlab-sync ${command} <path>${command === 'restore' ? ' --version <id>' : ''}`);
+  const engine = new SyncEngine(engineOptions(opts, await apiKey(opts.server), maxRate, false));
+  if (command === 'versions') {
+    try {
+      const list = await engine.listVersions(path);
+      if (list.length === 0) console.log(`no kept versions of ${path}`);
+      for (const v of list) console.log(`${v.id}\t${v.kept_at}\t${v.size}\t${v.reason}\t${v.hash}`);
+      return EXIT.ok;
+    } catch (e) {
+      return reportFailure(e);
+    } finally {
+      await engine.stop();
+    }
+  }
+  if (!version) throw new UsageError('usage: youlab-sync restore <path> --version <id> (ids: youlab-sync versions <path>)');
+  try {
+    const r = await engine.restoreVersion(path, version);
+    console.log(`restored ${r.path} to version ${version} (${r.hash})`);
+  } catch (e) {
+    await engine.stop();
+    return reportFailure(e);
+  }
+  return once(engine);
 }
 
 function engineOptions(o: ResolvedOptions, key: string, maxRate: number, live: boolean) {

@@ -4,14 +4,14 @@
 // Pure: no Electron and no Node imports. Bundles for the preload and the pages import channels.ts
 // and only types from here, so they stay small.
 import { z } from 'zod';
-import type { ActivityEntry, ConflictInfo, EngineStatus } from '../sync/types.ts';
+import type { ActivityEntry, ConflictInfo, EngineStatus } from '../engine-api/types.ts';
 import type { EventChannel, InvokeChannel } from './channels.ts';
 
 export { BRIDGE_NAME, EVENT_CHANNELS, INVOKE_CHANNELS, isInvokeChannel } from './channels.ts';
 export type { EventChannel, InvokeChannel } from './channels.ts';
 
-// Engine payloads keep the engine's own types (app/sync/types.ts) as the single source of truth;
-// they travel main -> renderer only, so they need a type here, not a runtime check.
+// Engine payloads keep the engine's own types (app/engine-api/types.ts) as the single source of
+// truth; they travel main -> renderer only, so they need a type here, not a runtime check.
 export const EngineStatusSchema = z.custom<EngineStatus>();
 export const ConflictInfoSchema = z.custom<ConflictInfo>();
 export const ActivityEntrySchema = z.custom<ActivityEntry>();

@@ -2,7 +2,7 @@
 // the path and "mine" in the conflict copy. Text only, bounded, and never outside the folder.
 import { open } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import type { ConflictInfo } from '../sync/types.ts';
+import type { ConflictInfo } from '../engine-api/types.ts';
 import type { ConflictPreview } from '../ipc/contract.ts';
 
 export const PREVIEW_MAX_BYTES = 64 * 1024;

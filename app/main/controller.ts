@@ -1,7 +1,7 @@
 // The shell's wiring, free of Electron: engine events -> tray view, notifications and open
 // windows; tray actions and IPC requests -> engine and settings calls. index.ts supplies the
 // Electron-backed ports; tests supply fakes. No sync decisions are made here.
-import type { ActivityEntry, ConflictInfo, EngineStatus, Resolution, SyncEngineApi } from '../sync/types.ts';
+import type { ActivityEntry, ConflictInfo, EngineStatus, Resolution, SyncEngineApi } from '../engine-api/types.ts';
 import type { EventChannel, EventOf, ResolveResult } from '../ipc/contract.ts';
 import type { IpcHandlers, SenderInfo } from './ipc-router.ts';
 import { NoticeTracker, NotificationCoalescer, type Notice, type NoticeTarget } from './notify-policy.ts';

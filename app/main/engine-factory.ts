@@ -4,7 +4,7 @@
 import type { ClientConfig } from '../sync/config.ts';
 import { SyncEngine } from '../sync/engine.ts';
 import { engineOptionsFrom, resolveOptions } from '../sync/options.ts';
-import type { SyncEngineApi } from '../sync/types.ts';
+import type { SyncEngineApi } from '../engine-api/types.ts';
 
 export interface EngineFactoryOptions {
   config: ClientConfig;

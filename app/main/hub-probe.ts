@@ -1,5 +1,6 @@
 // "Test connection": ask the hub who the key belongs to, with the hub's own words on failure.
-import { HubClient, HubError } from '../sync/hub-client.ts';
+import { HubClient } from '../sync/hub-client.ts';
+import { HubError } from '../sync/hub-errors.ts';
 
 export async function probeHub(serverUrl: string, apiKey: string, timeoutMs = 10_000): Promise<string> {
   const client = new HubClient({ baseUrl: serverUrl, apiKey, maxRateLimitRetries: 0, signal: AbortSignal.timeout(timeoutMs) });

@@ -5,8 +5,8 @@ import { app, dialog, ipcMain, Menu, shell } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultConfigPath, loadConfig } from '../sync/config.ts';
-import { accountFor, createOsKeychain } from '../sync/keychain.ts';
-import { ShellController } from './controller.ts';
+import { accountFor, createOsKeychain, type SecretStore } from '../sync/keychain.ts';
+import { ShellController, type ShellPorts } from './controller.ts';
 import { desktopPrefsPath, loadDesktopPrefs } from './desktop-prefs.ts';
 import { createEngine } from './engine-factory.ts';
 import { probeHub } from './hub-probe.ts';
@@ -46,6 +46,35 @@ async function onSecondLaunch(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  configureApp();
+  const assetsDir = join(app.getAppPath(), 'assets');
+  const configPath = defaultConfigPath();
+  const prefsPath = desktopPrefsPath(configPath);
+  const secrets = createOsKeychain();
+  settings = createSettings(configPath, prefsPath, secrets);
+  const wm = new WindowManager({ rendererDir, preload, icon: appIconPath(assetsDir, process.platform) });
+  windows = wm;
+  const { ctl, tray } = createShell(settings, secrets, wm, assetsDir);
+  const restartEngine = engineRestarter(ctl, configPath, prefsPath, secrets);
+
+  bindIpc(
+    ipcMain,
+    createIpcRouter(
+      ctl.ipcHandlers(restartEngine),
+      (s) => wm.owns(s.webContentsId) && isOwnPageUrl(s.url, rendererDir),
+      (reason, channel, detail) => log.warn(`IPC rejected (${reason}) on ${channel}: ${detail}`),
+    ),
+  );
+  quitAfterEngine(ctl, wm, tray);
+
+  await restartEngine();
+  const first = initialWindow(await settings.isConfigured());
+  if (first) wm.show(first);
+  log.info('YouLab Sync started');
+}
+
+/** The app as a tray app with hardened windows. */
+function configureApp(): void {
   // Tray-only on macOS as well (LSUIElement in the packaged app; this covers `electron .`).
   if (process.platform === 'darwin') app.dock?.hide();
   // No app menu (no Reload / DevTools); macOS keeps an Edit menu so copy and paste work in fields.
@@ -54,12 +83,10 @@ async function main(): Promise<void> {
   app.on('web-contents-created', (_e, wc) => hardenWebContents(wc));
   // A tray app stays when its last window closes.
   app.on('window-all-closed', () => {});
+}
 
-  const assetsDir = join(app.getAppPath(), 'assets');
-  const configPath = defaultConfigPath();
-  const prefsPath = desktopPrefsPath(configPath);
-  const secrets = createOsKeychain();
-  settings = new SettingsService({
+function createSettings(configPath: string, prefsPath: string, secrets: SecretStore): SettingsService {
+  return new SettingsService({
     configPath,
     prefsPath,
     secrets,
@@ -70,9 +97,10 @@ async function main(): Promise<void> {
         command: process.env.APPIMAGE ?? process.execPath,
       }),
   });
-  const wm = new WindowManager({ rendererDir, preload, icon: appIconPath(assetsDir, process.platform) });
-  windows = wm;
+}
 
+/** The tray and the controller that drives it, wired to Electron. */
+function createShell(settings: SettingsService, secrets: SecretStore, wm: WindowManager, assetsDir: string): { ctl: ShellController; tray: AppTray } {
   let controller: ShellController | undefined = undefined;
   const tray = new AppTray(assetsDir, (a) => void controller?.onTrayAction(a));
   const ctl = new ShellController({
@@ -80,29 +108,37 @@ async function main(): Promise<void> {
     logFile,
     storedKey: (url) => secrets.get(accountFor(url)),
     probe: (url, key) => probeHub(url, key),
-    ports: {
-      renderTray: (view) => tray.render(view),
-      notify: (n, onClick) => showNotice(n, onClick, appIconPath(assetsDir, process.platform)),
-      openWindow: (page) => void wm.show(page),
-      closeWindow: (id) => wm.close(id),
-      broadcast: (channel, payload) => wm.broadcast(channel, payload),
-      openPath: (p) => shell.openPath(p),
-      openExternal: (url) => shell.openExternal(url),
-      pickFolder: async (current) => {
-        const r = await dialog.showOpenDialog({
-          title: 'Choose the folder to sync',
-          properties: ['openDirectory', 'createDirectory'],
-          ...(current ? { defaultPath: current } : {}),
-        });
-        return r.canceled ? null : (r.filePaths[0] ?? null);
-      },
-      log: (level, message) => log[level](message),
-      quit: () => app.quit(),
-    },
+    ports: shellPorts(wm, tray, assetsDir),
   });
   controller = ctl;
+  return { ctl, tray };
+}
 
-  const restartEngine = async (): Promise<void> => {
+function shellPorts(wm: WindowManager, tray: AppTray, assetsDir: string): ShellPorts {
+  return {
+    renderTray: (view) => tray.render(view),
+    notify: (n, onClick) => showNotice(n, onClick, appIconPath(assetsDir, process.platform)),
+    openWindow: (page) => void wm.show(page),
+    closeWindow: (id) => wm.close(id),
+    broadcast: (channel, payload) => wm.broadcast(channel, payload),
+    openPath: (p) => shell.openPath(p),
+    openExternal: (url) => shell.openExternal(url),
+    pickFolder: async (current) => {
+      const r = await dialog.showOpenDialog({
+        title: 'Choose the folder to sync',
+        properties: ['openDirectory', 'createDirectory'],
+        ...(current ? { defaultPath: current } : {}),
+      });
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+    log: (level, message) => log[level](message),
+    quit: () => app.quit(),
+  };
+}
+
+/** Stops the running engine, then starts one from the saved settings (none while setup is needed). */
+function engineRestarter(ctl: ShellController, configPath: string, prefsPath: string, secrets: SecretStore): () => Promise<void> {
+  return async () => {
     await ctl.shutdown(QUIT_TIMEOUT_MS);
     const config = await loadConfig(configPath).catch((e: unknown) => {
       log.error('config', e);
@@ -125,16 +161,10 @@ async function main(): Promise<void> {
       log.error('engine', e);
     }
   };
+}
 
-  bindIpc(
-    ipcMain,
-    createIpcRouter(
-      ctl.ipcHandlers(restartEngine),
-      (s) => wm.owns(s.webContentsId) && isOwnPageUrl(s.url, rendererDir),
-      (reason, channel, detail) => log.warn(`IPC rejected (${reason}) on ${channel}: ${detail}`),
-    ),
-  );
-
+/** Quitting lets the engine finish or abandon its transfer first (up to QUIT_TIMEOUT_MS). */
+function quitAfterEngine(ctl: ShellController, wm: WindowManager, tray: AppTray): void {
   let quitting = false;
   app.on('before-quit', (e) => {
     if (quitting) return;
@@ -147,9 +177,4 @@ async function main(): Promise<void> {
       app.exit(0);
     });
   });
-
-  await restartEngine();
-  const first = initialWindow(await settings.isConfigured());
-  if (first) wm.show(first);
-  log.info('YouLab Sync started');
 }

@@ -1,7 +1,7 @@
 // Which engine changes deserve a native notification, and how bursts become one notification.
 // Pure (timers injected): routine syncs never notify; conflicts, auth failures, quota/size
 // rejections and the mass-delete guard do, once each, coalesced over a short window.
-import type { ConflictInfo, EngineIssue, EngineStatus } from '../sync/types.ts';
+import type { ConflictInfo, EngineIssue, EngineStatus } from '../engine-api/types.ts';
 
 export type NoticeKind = 'conflict' | 'auth' | 'quota' | 'too_large' | 'mass_delete';
 

@@ -1,6 +1,6 @@
 // The tray as a pure function of the engine's status: which icon, which one-line tooltip, which
 // menu. tray.ts turns this model into Electron objects; tests check it without Electron.
-import type { EngineStatus } from '../sync/types.ts';
+import type { EngineStatus } from '../engine-api/types.ts';
 import { formatBytes } from '../../shared/format-bytes.ts';
 
 export type TrayIconName = 'idle' | 'syncing' | 'paused' | 'offline' | 'error' | 'conflicts';

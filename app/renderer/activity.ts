@@ -1,6 +1,6 @@
 // Recent activity: the engine's state in one line, what needs the user (with what to do), and
 // the last changes with their direction and outcome. Updates live while open.
-import type { ActivityEntry, EngineIssue, EngineStatus } from '../sync/types.ts';
+import type { ActivityEntry, EngineIssue, EngineStatus } from '../engine-api/types.ts';
 import { bridge } from './common/bridge.ts';
 import { byId, errorText, formatBytes, formatTime, h } from './common/dom.ts';
 

@@ -1,6 +1,6 @@
 // Conflict dialog: every open conflict with both versions side by side and Keep mine / Keep
 // theirs / Keep both, per file or for all. Main resolves through the engine and syncs at once.
-import type { ConflictInfo, Resolution } from '../sync/types.ts';
+import type { ConflictInfo, Resolution } from '../engine-api/types.ts';
 import type { ConflictPreview } from '../ipc/contract.ts';
 import { bridge } from './common/bridge.ts';
 import { announce, byId, errorText, formatBytes, formatTime, h } from './common/dom.ts';

@@ -1,12 +1,13 @@
 // From (base, local scan, hub listing) to the steps of one round. Pure: no I/O, no clock (the
-// caller passes `now`). The per-path decision is SYNC-SPEC's table (shared/reconcile.ts); this
-// module adds what the table leaves to the client: where a file lives on disk (NFC vs NFD),
+// caller passes `now`). The per-path decision is docs/SYNC-SPEC.md's table (shared/reconcile.ts);
+// this module adds what the table leaves to the client: where a file lives on disk (NFC vs NFD),
 // file/folder and case clashes, conflict copies, paths the hub would refuse, and files the hub
 // refused before (413/507/400) that must not be retried in a loop.
 import { conflictCopyName, isConflictCopy } from '../../shared/conflict-name.ts';
 import { caseKey, checkPath, parentsOf } from '../../shared/paths.ts';
-import { massDeleteGuard, reconcile, type GuardVerdict } from '../../shared/reconcile.ts';
-import type { Failure } from './state.ts';
+import { retryDue, type FailureRecord } from '../../shared/failure.ts';
+import { massDeleteGuard, reconcile, type GuardVerdict, type PlannedAction } from '../../shared/reconcile.ts';
+import type { StepKind } from '../../shared/steps.ts';
 
 export interface PlanLocalFile {
   rel: string;
@@ -35,6 +36,13 @@ export type Step =
   | { kind: 'move-aside'; key: string; fromRel: string; toRel: string; why: string; hash?: string }
   | { kind: 'skip'; key: string; code: SkipCode; message: string };
 
+/**
+ * The kinds this planner uses, each one of the shared step vocabulary (shared/steps.ts): a step
+ * kind outside it does not compile.
+ */
+export type PlanStepKind = SharedKind<Step['kind']>;
+type SharedKind<K extends StepKind> = K;
+
 export type SkipCode = 'bad_path' | 'too_large' | 'quota' | 'conflict' | 'case_clash' | 'refused';
 
 export interface PlanInput {
@@ -44,7 +52,8 @@ export interface PlanInput {
   remote: ReadonlyMap<string, PlanRemoteFile>;
   /** NFC/NFD spellings of a key that another on-disk name already holds. */
   twins?: readonly { key: string; rel: string }[];
-  failures?: Readonly<Record<string, Failure>>;
+  /** Uploads the hub refused before (state.ts `failures`), by NFC path. */
+  failures?: Readonly<Record<string, FailureRecord>>;
   device: string;
   now: Date;
   localRoot: 'ok' | 'missing' | 'empty';
@@ -60,15 +69,39 @@ export interface Plan {
 }
 
 export function planRound(input: PlanInput): Plan {
-  const { base, local, remote } = input;
-  const steps: Step[] = [];
-  const stamp = input.now;
-
-  // NFC/NFD twins: two names on disk for one workspace path. Keep the NFC one, move the other aside.
-  for (const t of input.twins ?? []) {
-    steps.push({ kind: 'move-aside', key: t.key, fromRel: t.rel, toRel: conflictCopyName(t.rel, input.device, stamp), why: 'two spellings (NFC/NFD) of one name' });
+  const actions = decideChanged(input);
+  const { finalFiles, gone } = finalShape(input, actions);
+  const moves = [...twinMoves(input), ...fileFolderClashes(input, finalFiles)];
+  if (moves.length > 0) {
+    // Moves change the local tree: do them alone and plan again next round from what is on disk.
+    return { steps: moves, guard: { stop: false }, work: moves.length };
   }
+  const steps = contentSteps(input, actions, gone);
+  const guard = massDeleteGuard({
+    baseCount: input.base.size,
+    localDeletes: steps.filter((s) => s.kind === 'delete-local').length,
+    remoteDeletes: steps.filter((s) => s.kind === 'delete-remote').length,
+    localRootGone: input.localRoot !== 'ok',
+    ...(input.guardThreshold !== undefined ? { threshold: input.guardThreshold } : {}),
+  });
+  const work = steps.filter((s) => s.kind !== 'skip' && s.kind !== 'record-base' && s.kind !== 'drop-base').length;
+  return { steps, guard, work };
+}
 
+/** NFC/NFD twins: two names on disk for one workspace path. Keep the NFC one, move the other aside. */
+function twinMoves(input: PlanInput): Step[] {
+  return (input.twins ?? []).map((t) => ({
+    kind: 'move-aside',
+    key: t.key,
+    fromRel: t.rel,
+    toRel: conflictCopyName(t.rel, input.device, input.now),
+    why: 'two spellings (NFC/NFD) of one name',
+  }));
+}
+
+/** The decision table (shared/reconcile.ts) for every path where the three sides do not all agree. */
+function decideChanged(input: PlanInput): PlannedAction[] {
+  const { base, local, remote } = input;
   // A path where base, local and remote hold the same hash decides "nothing" (reconcile.ts), so it
   // is left out of all three: a no-change plan of 100,000 files then sorts and decides none of
   // them. A path is dropped from all three maps or from none.
@@ -85,95 +118,80 @@ export function planRound(input: PlanInput): Plan {
     for (const [k, h] of base) if (!agreed.has(k)) baseHashes.set(k, h);
     for (const [k, v] of remote) if (!agreed.has(k)) remoteHashes.set(k, v.hash);
   }
-  const actions = reconcile(baseHashes, localHashes, remoteHashes);
+  return reconcile(baseHashes, localHashes, remoteHashes);
+}
 
-  // What exists once the round is done; a path that is a file here and a folder there clashes.
+/** What exists once the round is done (a path that is a file here and a folder there clashes), and what goes. */
+function finalShape(input: PlanInput, actions: readonly PlannedAction[]): { finalFiles: Set<string>; gone: Set<string> } {
   const finalFiles = new Set<string>();
   const gone = new Set<string>();
-  for (const k of new Set([...local.keys(), ...remote.keys()])) finalFiles.add(k);
+  for (const k of new Set([...input.local.keys(), ...input.remote.keys()])) finalFiles.add(k);
   for (const a of actions) {
     if (a.decision.kind === 'delete-local' || a.decision.kind === 'delete-remote' || a.decision.kind === 'drop-base') {
       finalFiles.delete(a.path);
       gone.add(a.path);
     }
   }
-  const clashMoves = fileFolderClashes(input, finalFiles);
-  if (clashMoves.length > 0 || steps.length > 0) {
-    // Moves change the local tree: do them alone and plan again next round from what is on disk.
-    steps.push(...clashMoves);
-    return { steps, guard: { stop: false }, work: steps.length };
-  }
+  return { finalFiles, gone };
+}
 
+/** One step per decided path (none for "nothing"), in the table's path order. */
+function contentSteps(input: PlanInput, actions: readonly PlannedAction[], gone: ReadonlySet<string>): Step[] {
   const localCaseKeys = new Map<string, string>();
-  if (input.caseInsensitive) for (const k of local.keys()) if (!gone.has(k)) localCaseKeys.set(caseKey(k), k);
-
+  if (input.caseInsensitive) for (const k of input.local.keys()) if (!gone.has(k)) localCaseKeys.set(caseKey(k), k);
+  const steps: Step[] = [];
   for (const a of actions) {
-    const key = a.path;
-    const l = local.get(key);
-    const r = remote.get(key);
-    const d = a.decision;
-    switch (d.kind) {
-      case 'upload': {
-        const check = checkPath(key, { forUpload: true });
-        if (!check.ok) {
-          steps.push({ kind: 'skip', key, code: 'bad_path', message: `${check.reason} (the hub refuses this name; rename the file)` });
-          break;
-        }
-        const failed = input.failures?.[key];
-        if (failed && failed.hash === l!.hash && input.now.getTime() < failed.retryAt) {
-          steps.push({ kind: 'skip', key, code: skipCodeOf(failed.code), message: failed.message });
-          break;
-        }
-        steps.push({ kind: 'upload', key, rel: l!.rel, hash: l!.hash, ...(r ? { ifMatch: r.hash } : {}) });
-        break;
-      }
-      case 'download': {
-        const check = checkPath(key);
-        if (!check.ok) {
-          steps.push({ kind: 'skip', key, code: 'bad_path', message: `the hub's file cannot be written here: ${check.reason}` });
-          break;
-        }
-        const other = localCaseKeys.get(caseKey(key));
-        if (!l && other && other !== key) {
-          steps.push({ kind: 'skip', key, code: 'case_clash', message: `differs only in case from ${other}, which this filesystem cannot hold beside it` });
-          break;
-        }
-        steps.push({ kind: 'download', key, rel: l?.rel ?? key, hash: r!.hash, ...(l ? { expectLocal: l.hash } : {}) });
-        break;
-      }
-      case 'delete-remote':
-        steps.push({ kind: 'delete-remote', key, ifMatch: r!.hash });
-        break;
-      case 'delete-local':
-        steps.push({ kind: 'delete-local', key, rel: l!.rel, expectLocal: l!.hash });
-        break;
-      case 'record-base':
-        steps.push({ kind: 'record-base', key, hash: d.hash });
-        break;
-      case 'drop-base':
-        steps.push({ kind: 'drop-base', key });
-        break;
-      case 'conflict':
-        if (isConflictCopy(key)) {
-          steps.push({ kind: 'replace-local', key, rel: l!.rel, hash: r!.hash, expectLocal: l!.hash });
-        } else {
-          steps.push({ kind: 'conflict', key, rel: l!.rel, copyKey: conflictCopyName(key, input.device, stamp), local: l!.hash, remote: r!.hash });
-        }
-        break;
-      case 'nothing':
-        break;
-    }
+    const step = stepFor(input, a, localCaseKeys);
+    if (step) steps.push(step);
   }
+  return steps;
+}
 
-  const guard = massDeleteGuard({
-    baseCount: base.size,
-    localDeletes: steps.filter((s) => s.kind === 'delete-local').length,
-    remoteDeletes: steps.filter((s) => s.kind === 'delete-remote').length,
-    localRootGone: input.localRoot !== 'ok',
-    ...(input.guardThreshold !== undefined ? { threshold: input.guardThreshold } : {}),
-  });
-  const work = steps.filter((s) => s.kind !== 'skip' && s.kind !== 'record-base' && s.kind !== 'drop-base').length;
-  return { steps, guard, work };
+function stepFor(input: PlanInput, a: PlannedAction, localCaseKeys: ReadonlyMap<string, string>): Step | undefined {
+  const key = a.path;
+  const l = input.local.get(key);
+  const r = input.remote.get(key);
+  const d = a.decision;
+  switch (d.kind) {
+    case 'upload':
+      return uploadStep(input, key, l!, r);
+    case 'download':
+      return downloadStep(key, l, r!, localCaseKeys);
+    case 'delete-remote':
+      return { kind: 'delete-remote', key, ifMatch: r!.hash };
+    case 'delete-local':
+      return { kind: 'delete-local', key, rel: l!.rel, expectLocal: l!.hash };
+    case 'record-base':
+      return { kind: 'record-base', key, hash: d.hash };
+    case 'drop-base':
+      return { kind: 'drop-base', key };
+    case 'conflict':
+      if (isConflictCopy(key)) return { kind: 'replace-local', key, rel: l!.rel, hash: r!.hash, expectLocal: l!.hash };
+      return { kind: 'conflict', key, rel: l!.rel, copyKey: conflictCopyName(key, input.device, input.now), local: l!.hash, remote: r!.hash };
+    case 'nothing':
+      return undefined;
+  }
+}
+
+function uploadStep(input: PlanInput, key: string, l: PlanLocalFile, r: PlanRemoteFile | undefined): Step {
+  const check = checkPath(key, { forUpload: true });
+  if (!check.ok) return { kind: 'skip', key, code: 'bad_path', message: `${check.reason} (the hub refuses this name; rename the file)` };
+  // The hub refused these very bytes before: they wait out the backoff (a changed file goes at once).
+  const failed = input.failures?.[key];
+  if (failed && failed.hash === l.hash && !retryDue(failed, input.now, l.hash)) {
+    return { kind: 'skip', key, code: skipCodeOf(failed.reason), message: failed.message };
+  }
+  return { kind: 'upload', key, rel: l.rel, hash: l.hash, ...(r ? { ifMatch: r.hash } : {}) };
+}
+
+function downloadStep(key: string, l: PlanLocalFile | undefined, r: PlanRemoteFile, localCaseKeys: ReadonlyMap<string, string>): Step {
+  const check = checkPath(key);
+  if (!check.ok) return { kind: 'skip', key, code: 'bad_path', message: `the hub's file cannot be written here: ${check.reason}` };
+  const other = localCaseKeys.get(caseKey(key));
+  if (!l && other && other !== key) {
+    return { kind: 'skip', key, code: 'case_clash', message: `differs only in case from ${other}, which this filesystem cannot hold beside it` };
+  }
+  return { kind: 'download', key, rel: l?.rel ?? key, hash: r.hash, ...(l ? { expectLocal: l.hash } : {}) };
 }
 
 /**

@@ -12,9 +12,11 @@ import { hashFile } from '../../shared/node/hash.ts';
 import type { IgnoreMatcher } from '../../shared/ignore-rules.ts';
 import { parentsOf, pathKey } from '../../shared/paths.ts';
 import type { FileEntry } from '../../shared/protocol.ts';
-import { planRound, type PlanRemoteFile } from './plan.ts';
-import { Executor, type RoundContext } from './round.ts';
-import { TEMP_SUFFIX, sameStat, type LocalFile, type ScanResult } from './scanner.ts';
+import { executeSteps } from './executor.ts';
+import { planRound, type PlanRemoteFile, type PlanStepKind } from './plan.ts';
+import type { RoundContext } from './round-context.ts';
+import { TEMP_SUFFIX, cacheHolds, sameStat, type LocalFile } from './scanner.ts';
+import type { CacheEntry } from './state.ts';
 
 /** Above this many paths a full round is as cheap and surely right. */
 export const QUICK_MAX_PATHS = 64;
@@ -56,7 +58,7 @@ export async function runQuickRound(
   const base = new Map<string, string>();
   const files = new Map<string, LocalFile>();
   const remoteMap = new Map<string, FileEntry>();
-  const scan: ScanResult = { root: 'ok', files, dirs: new Set(), cache: {}, unstable: [], twins: [], temps: [], hashed: 0 };
+  const cache: Record<string, CacheEntry> = {};
   for (const key of keys) {
     // Only NFC names without a file among their parents: the full round owns spellings and clashes.
     if (key !== pathKey(key) || key.endsWith(TEMP_SUFFIX) || ctx.ignore.ignores(key)) return FULL;
@@ -69,7 +71,7 @@ export async function runQuickRound(
       const f = await hashKnown(ctx, key, st);
       if (!f) return FULL;
       files.set(key, f);
-      scan.cache[key] = { size: f.size, mtimeMs: f.mtimeMs, ino: f.ino, hash: f.hash };
+      cache[key] = { size: f.size, mtime_ms: f.mtimeMs, ino: f.ino, hash: f.hash };
     }
     const hint = remote.get(key);
     if (hint) {
@@ -90,23 +92,19 @@ export async function runQuickRound(
     now: now(),
     localRoot: 'ok',
   });
-  const simple = new Set(['upload', 'download', 'delete-remote', 'delete-local', 'record-base', 'drop-base']);
+  const simple = new Set<PlanStepKind>(['upload', 'download', 'delete-remote', 'delete-local', 'record-base', 'drop-base']);
   if (plan.guard.stop || plan.steps.some((s) => !simple.has(s.kind))) return FULL;
   if (plan.steps.filter((s) => s.kind === 'delete-local' || s.kind === 'delete-remote').length > QUICK_MAX_DELETES) return FULL;
 
-  const exec = new Executor(ctx, scan, remoteMap, now);
-  exec.planProgress(plan.steps);
-  const isDelete = (kind: string) => kind === 'delete-local' || kind === 'delete-remote';
-  await exec.runAll(plan.steps.filter((s) => isDelete(s.kind)));
-  await exec.pruneEmptyDirs();
-  await exec.runAll(plan.steps.filter((s) => !isDelete(s.kind)));
+  // No move-asides here (not simple): deletes, then the folders they emptied, then the rest.
+  const done = await executeSteps(ctx, { local: files, remote: remoteMap }, plan.steps, now);
 
-  for (const [rel, c] of Object.entries(scan.cache)) state.cache[rel] = c;
-  Object.assign(state.cache, exec.cacheUpdates);
-  for (const rel of exec.cacheDrops) delete state.cache[rel];
-  for (const key of keys) if (!files.has(key) && !exec.cacheUpdates[key]) delete state.cache[key];
+  for (const [rel, c] of Object.entries(cache)) state.cache[rel] = c;
+  Object.assign(state.cache, done.cacheUpdates);
+  for (const rel of done.cacheDrops) delete state.cache[rel];
+  for (const key of keys) if (!files.has(key) && !done.cacheUpdates[key]) delete state.cache[key];
   await ctx.store.save(state);
-  const r = exec.result;
+  const r = done.result;
   return { needFull: r.again || r.failed > 0 || r.issues.length > 0, uploaded: r.uploaded, downloaded: r.downloaded, deleted: r.deleted };
 }
 
@@ -114,7 +112,7 @@ export async function runQuickRound(
 async function hashKnown(ctx: RoundContext, rel: string, st: Stats): Promise<LocalFile | undefined> {
   const base = { key: rel, rel, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
   const cached = ctx.state.cache[rel];
-  if (cached && sameStat(cached, st)) return { ...base, hash: cached.hash };
+  if (cached && cacheHolds(cached, st)) return { ...base, hash: cached.hash };
   const h = await (ctx.hashFile ?? hashFile)(join(ctx.folder, rel)).catch(() => undefined);
   if (!h) return undefined;
   const after = await lstat(join(ctx.folder, rel)).catch(() => undefined);

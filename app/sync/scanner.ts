@@ -1,7 +1,7 @@
 // Local scanner: walks the folder with lstat (symlinks are never followed), skips ignored paths,
-// and hashes only what the cache cannot vouch for (keyed by size/mtimeMs/inode), so a no-change
-// round hashes nothing. A file that changes while it is hashed is skipped this round (SYNC-SPEC
-// invariant 8) and picked up by a later one.
+// and hashes only what the cache cannot vouch for (keyed by size/mtime/inode), so a no-change
+// round hashes nothing. A file that changes while it is hashed is skipped this round
+// (docs/SYNC-SPEC.md invariant 8) and picked up by a later one.
 import { lstat, readdir } from 'node:fs/promises';
 import { lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
@@ -88,42 +88,11 @@ export async function scanLocal(root: string, opts: ScanOptions): Promise<ScanRe
     // files' hashes: cached ones at once, the others HASH_PARALLEL at a time (one by one, a first
     // scan of 10,000 small files is ~0.5 ms of waiting each), then assembled in name order, so
     // the result never depends on which hash finished first.
-    const files: { rel: string; abs: string; st: Stats; cached: CacheEntry | undefined }[] = [];
-    const subdirs: string[] = [];
-    for (const [i, name] of names.entries()) {
-      const rel = relDir ? `${relDir}/${name}` : name;
-      const abs = paths[i]!;
-      const st: Stats | undefined = stats[i];
-      if (!st) continue;
-      if (st.isSymbolicLink()) continue;
-      if (name.endsWith(TEMP_SUFFIX)) {
-        if (st.isFile()) result.temps.push(rel);
-        continue;
-      }
-      if (st.isDirectory()) {
-        if (opts.ignore.ignores(rel, true)) continue;
-        result.dirs.add(pathKey(rel));
-        subdirs.push(rel);
-        continue;
-      }
-      if (!st.isFile() || opts.ignore.ignores(rel)) continue;
-      files.push({ rel, abs, st, cached: opts.cache[rel] });
-    }
+    const { files, subdirs } = folderEntries(relDir, names, paths, stats, opts, result);
     const hashed = await Promise.all(files.map((f) => (isCached(f.cached, f.st) ? undefined : limit(() => hashStable(f.abs, f.rel, f.st, hash, result)))));
     for (const [k, f] of files.entries()) {
       const file = hashed[k] === undefined && isCached(f.cached, f.st) ? fromCache(f.rel, f.st, f.cached!) : hashed[k];
-      if (!file) continue;
-      const { rel, cached } = f;
-      const prior = result.files.get(file.key);
-      if (!prior) result.files.set(file.key, file);
-      else if (prior.rel !== prior.key && file.rel === file.key) {
-        // The NFC spelling keeps the key; the other spelling is the twin to move aside.
-        result.files.set(file.key, file);
-        result.twins.push(prior);
-      } else result.twins.push(file);
-      // The same entry object when nothing changed: the state compares the new cache with the old
-      // one after the round (state.ts), and identical entries compare at once.
-      result.cache[rel] = cached && cached.hash === file.hash && sameStat(cached, file) ? cached : { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino, hash: file.hash };
+      if (file) addFile(result, f.rel, f.cached, file);
     }
     for (const rel of subdirs) await walk(rel);
   };
@@ -132,11 +101,59 @@ export async function scanLocal(root: string, opts: ScanOptions): Promise<ScanRe
   return result;
 }
 
+type FoundFile = { rel: string; abs: string; st: Stats; cached: CacheEntry | undefined };
+
+/** One folder's entries in name order: the files to hash or take from the cache, and the folders to walk. */
+function folderEntries(
+  relDir: string,
+  names: readonly string[],
+  paths: readonly string[],
+  stats: readonly (Stats | undefined)[],
+  opts: ScanOptions,
+  result: ScanResult,
+): { files: FoundFile[]; subdirs: string[] } {
+  const files: FoundFile[] = [];
+  const subdirs: string[] = [];
+  for (const [i, name] of names.entries()) {
+    const rel = relDir ? `${relDir}/${name}` : name;
+    const abs = paths[i]!;
+    const st: Stats | undefined = stats[i];
+    if (!st) continue;
+    if (st.isSymbolicLink()) continue;
+    if (name.endsWith(TEMP_SUFFIX)) {
+      if (st.isFile()) result.temps.push(rel);
+      continue;
+    }
+    if (st.isDirectory()) {
+      if (opts.ignore.ignores(rel, true)) continue;
+      result.dirs.add(pathKey(rel));
+      subdirs.push(rel);
+      continue;
+    }
+    if (!st.isFile() || opts.ignore.ignores(rel)) continue;
+    files.push({ rel, abs, st, cached: opts.cache[rel] });
+  }
+  return { files, subdirs };
+}
+
+function addFile(result: ScanResult, rel: string, cached: CacheEntry | undefined, file: LocalFile): void {
+  const prior = result.files.get(file.key);
+  if (!prior) result.files.set(file.key, file);
+  else if (prior.rel !== prior.key && file.rel === file.key) {
+    // The NFC spelling keeps the key; the other spelling is the twin to move aside.
+    result.files.set(file.key, file);
+    result.twins.push(prior);
+  } else result.twins.push(file);
+  // The same entry object when nothing changed: the state compares the new cache with the old
+  // one after the round (state-tracking.ts), and identical entries compare at once.
+  result.cache[rel] = cached && cached.hash === file.hash && cacheHolds(cached, file) ? cached : { size: file.size, mtime_ms: file.mtimeMs, ino: file.ino, hash: file.hash };
+}
+
 /** Files hashed at once during a scan: enough to keep the thread pool and the disk queue busy. */
 const HASH_PARALLEL = 8;
 
 function isCached(cached: CacheEntry | undefined, st: Stats): boolean {
-  return cached !== undefined && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ino === st.ino;
+  return cached !== undefined && cacheHolds(cached, st);
 }
 
 function fromCache(rel: string, st: Stats, cached: CacheEntry): LocalFile {
@@ -196,6 +213,11 @@ async function hashStable(abs: string, rel: string, st: Stats, hash: (p: string,
     return undefined;
   }
   return { ...base, hash: h };
+}
+
+/** A cache entry vouches for a file whose size, mtime and inode it recorded. */
+export function cacheHolds(c: CacheEntry, st: Pick<Stats, 'size' | 'mtimeMs' | 'ino'>): boolean {
+  return c.size === st.size && c.mtime_ms === st.mtimeMs && c.ino === st.ino;
 }
 
 export function sameStat(a: Pick<Stats, 'size' | 'mtimeMs' | 'ino'>, b: Pick<Stats, 'size' | 'mtimeMs' | 'ino'>): boolean {

@@ -1,5 +1,6 @@
-// Client trash (SYNC-SPEC invariant 1): local deletes and overwrites keep the old bytes in
-// `<state-dir>/trash/<stamp>/<path>` first, so nothing the folder held is lost to a sync decision.
+// Client trash (docs/SYNC-SPEC.md invariant 1): local deletes and overwrites keep the old bytes
+// in `<state-dir>/trash/<stamp>/<path>` first, so nothing the folder held is lost to a sync
+// decision.
 import { randomBytes } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -5,7 +5,7 @@
 import { BRIDGE_NAME, EVENT_CHANNELS, isInvokeChannel } from '../../app/ipc/channels.ts';
 import type { EventChannel, EventOf, SettingsInput, SettingsView, YoulabApi } from '../../app/ipc/contract.ts';
 import { validateFields } from '../../app/main/settings-rules.ts';
-import type { ActivityEntry, ConflictInfo, EngineStatus, Resolution } from '../../app/sync/types.ts';
+import type { ActivityEntry, ConflictInfo, EngineStatus, Resolution } from '../../app/engine-api/types.ts';
 
 export interface Scenario {
   settings: SettingsView;

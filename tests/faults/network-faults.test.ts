@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SyncEngine } from '../../app/sync/engine.ts';
-import { RoundError } from '../../app/sync/round.ts';
+import { RoundError } from '../../app/sync/round-context.ts';
 import { isConflictCopy, originalOfConflictCopy } from '../../shared/conflict-name.ts';
 import { hashBytes } from '../../shared/node/hash.ts';
 import { startHub, type HubHandle } from '../helpers/hub.ts';

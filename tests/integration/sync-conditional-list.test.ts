@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubClient } from '../../app/sync/hub-client.ts';
-import { runRound, type RoundContext } from '../../app/sync/round.ts';
+import type { RoundContext } from '../../app/sync/round-context.ts';
+import { runRound } from '../../app/sync/round.ts';
 import { StateStore } from '../../app/sync/state.ts';
 import { Trash } from '../../app/sync/trash.ts';
 import { createIgnore } from '../../shared/ignore-rules.ts';
@@ -287,12 +288,12 @@ describe('the client and conditional listings', { timeout: 120_000 }, () => {
       const r1 = await runRound(ctx);
       expect(r1.uploaded).toBe(1);
       // The round uploaded: the listing it planned from is not the hub's state any more.
-      expect(ctx.state.cleanCursor).toBeUndefined();
+      expect(ctx.state.clean_cursor).toBeUndefined();
       const r2 = await runRound(ctx);
       expect(answers).toEqual([200, 200]);
-      expect(ctx.state.cleanCursor).toBe(r2.cursor);
-      const saved = JSON.parse(await readFile(ctx.store.file, 'utf8')) as { cleanCursor?: string };
-      expect(saved.cleanCursor).toBe(r2.cursor);
+      expect(ctx.state.clean_cursor).toBe(r2.cursor);
+      const saved = JSON.parse(await readFile(ctx.store.file, 'utf8')) as { clean_cursor?: string };
+      expect(saved.clean_cursor).toBe(r2.cursor);
       const r3 = await runRound(ctx);
       expect(answers).toEqual([200, 200, 304]);
       expect(r3).toMatchObject({ uploaded: 0, downloaded: 0, deleted: 0, cursor: r2.cursor });
@@ -311,7 +312,7 @@ describe('the client and conditional listings', { timeout: 120_000 }, () => {
       await ageFolders(ws);
       await runRound(ctx);
       expect(answers.at(-1)).toBe(304);
-      const clean = ctx.state.cleanCursor!;
+      const clean = ctx.state.clean_cursor!;
       await writeFile(join(ws, 'fresh', 'agent.txt'), 'agent, edited');
       await runRound(ctx);
       expect(answers.at(-1)).toBe(304);
@@ -334,18 +335,18 @@ describe('the client and conditional listings', { timeout: 120_000 }, () => {
       await writeFile(join(folder, 'a.txt'), 'a');
       await runRound(ctx);
       await runRound(ctx);
-      expect(ctx.state.cleanCursor).toBeDefined();
+      expect(ctx.state.clean_cursor).toBeDefined();
       await writeFile(join(folder, 'a.txt'), 'a, edited');
       await writeFile(join(folder, 'b.txt'), 'b');
       const up = await runRound(ctx);
       expect(answers.at(-1)).toBe(304);
       expect(up.uploaded).toBe(2);
-      expect(ctx.state.cleanCursor).toBeUndefined();
-      expect(JSON.parse(await readFile(ctx.store.file, 'utf8'))).not.toHaveProperty('cleanCursor');
+      expect(ctx.state.clean_cursor).toBeUndefined();
+      expect(JSON.parse(await readFile(ctx.store.file, 'utf8'))).not.toHaveProperty('clean_cursor');
       expect(await readFile(join(hub.store.workspaceDir('alice'), 'a.txt'), 'utf8')).toBe('a, edited');
       await runRound(ctx);
       expect(answers.at(-1)).toBe(200);
-      expect(ctx.state.cleanCursor).toBeDefined();
+      expect(ctx.state.clean_cursor).toBeDefined();
     } finally {
       await hub.close();
     }
@@ -391,7 +392,7 @@ describe('the client and conditional listings', { timeout: 120_000 }, () => {
       ctx.ignore = createIgnore(['build/']);
       await runRound(ctx);
       await runRound(ctx);
-      expect(ctx.state.cleanHidden).toEqual(['build/out.txt']);
+      expect(ctx.state.clean_hidden).toEqual(['build/out.txt']);
       expect(answers.at(-1)).toBe(304);
       // The user drops the rule: the clean cursor never compared build/out.txt, so it is not used.
       ctx.ignore = createIgnore();
@@ -442,7 +443,7 @@ describe('the client and conditional listings', { timeout: 120_000 }, () => {
       expect(ctx.state.base).toEqual({ 'a.txt': sha('a') });
       const r = await runRound(ctx);
       expect(r).toMatchObject({ uploaded: 0, downloaded: 0, deleted: 0 });
-      expect(ctx.state.cleanCursor).toBe(r.cursor);
+      expect(ctx.state.clean_cursor).toBe(r.cursor);
       await runRound(ctx);
       expect(answers).toEqual([200, 304]);
     } finally {
@@ -496,7 +497,7 @@ describe('conditional listing against the hub binary (agent watcher on)', { time
     await writeFile(join(folder, 'a.txt'), 'a');
     await runRound(ctx);
     await runRound(ctx);
-    const before = ctx.state.cleanCursor!;
+    const before = ctx.state.clean_cursor!;
     expect(before).toBeDefined();
     await hub.restart();
     // The restarted hub may listen on another port.
@@ -504,7 +505,7 @@ describe('conditional listing against the hub binary (agent watcher on)', { time
     const r = await runRound(ctx2);
     expect(answers2).toEqual([200]);
     expect(r.cursor.split(':')[0]).not.toBe(before.split(':')[0]);
-    expect(ctx2.state.cleanCursor).toBe(r.cursor);
+    expect(ctx2.state.clean_cursor).toBe(r.cursor);
     void answers;
   });
 });

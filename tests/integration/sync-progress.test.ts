@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SyncEngine } from '../../app/sync/engine.ts';
-import type { EngineProgress } from '../../app/sync/types.ts';
+import type { EngineProgress } from '../../app/engine-api/types.ts';
 import { startHub, type HubHandle } from '../helpers/hub.ts';
 
 let hub: HubHandle;

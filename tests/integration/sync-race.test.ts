@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIgnore } from '../../shared/ignore-rules.ts';
 import type { FileList } from '../../shared/protocol.ts';
 import { HubClient } from '../../app/sync/hub-client.ts';
-import { runRound, type RoundContext } from '../../app/sync/round.ts';
+import type { RoundContext } from '../../app/sync/round-context.ts';
+import { runRound } from '../../app/sync/round.ts';
 import { StateStore } from '../../app/sync/state.ts';
 import { Trash } from '../../app/sync/trash.ts';
 import { startHub, type HubHandle } from '../helpers/hub.ts';
@@ -75,7 +76,7 @@ describe('412 races', { timeout: 120_000 }, () => {
     const copy = names.find((n) => n !== 'doc.md')!;
     expect(copy).toMatch(/^doc \(conflict racer \d{4}-\d{2}-\d{2} \d{6}\)\.md$/);
     expect(await readFile(join(ws, copy), 'utf8')).toBe('client edit');
-    expect(ctx.state.conflicts.map((c) => c.copyPath)).toEqual([copy]);
+    expect(ctx.state.conflicts.map((c) => c.copy_path)).toEqual([copy]);
   });
 
   it('delete raced by an edit on the hub: 412, the file survives and comes back', async () => {

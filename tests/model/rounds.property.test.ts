@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncEngine } from '../../app/sync/engine.ts';
-import { RoundError } from '../../app/sync/round.ts';
+import { RoundError } from '../../app/sync/round-context.ts';
 import { startHub, type HubHandle } from '../helpers/hub.ts';
 import { contentsUnder, figures, hubApi, readTree, reportFigures, type HubApi } from './model-helpers.ts';
 

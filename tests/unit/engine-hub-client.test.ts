@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Backoff } from '../../app/sync/backoff.ts';
-import { errorFrom, kindForStatus, parseRetryAfter } from '../../app/sync/hub-client.ts';
+import { errorFrom, kindForStatus, parseRetryAfter } from '../../app/sync/hub-errors.ts';
 
 describe('hub errors', () => {
   it.each([

@@ -113,7 +113,7 @@ describe('clashes and names', () => {
 });
 
 describe('refused files are not retried in a loop', () => {
-  const failure = { code: 'too_large', message: 'file is over 10 MiB', hash: h('9'), at: '', retryAt: now.getTime() + 1000 };
+  const failure = { reason: 'too_large', message: 'file is over 10 MiB', hash: h('9'), attempts: 1, failed_at: '', next_retry_at: new Date(now.getTime() + 1000).toISOString() };
   it('the same bytes are skipped until the backoff ends', () => {
     const plan = planRound(input({ local: { big: h('9') }, extra: { failures: { big: failure } } }));
     expect(plan.steps).toEqual([{ kind: 'skip', key: 'big', code: 'too_large', message: 'file is over 10 MiB' }]);
@@ -123,7 +123,7 @@ describe('refused files are not retried in a loop', () => {
     expect(kinds(plan.steps)).toEqual(['upload:big']);
   });
   it('after the long backoff the same bytes are tried once more', () => {
-    const plan = planRound(input({ local: { big: h('9') }, extra: { failures: { big: { ...failure, retryAt: now.getTime() - 1 } } } }));
+    const plan = planRound(input({ local: { big: h('9') }, extra: { failures: { big: { ...failure, next_retry_at: new Date(now.getTime() - 1).toISOString() } } } }));
     expect(kinds(plan.steps)).toEqual(['upload:big']);
   });
 });

@@ -11,7 +11,7 @@ import { SettingsService } from '../../app/main/settings-service.ts';
 import type { SenderInfo } from '../../app/main/ipc-router.ts';
 import type { TrayView } from '../../app/main/tray-state.ts';
 import { createMemoryKeychain } from '../../app/sync/keychain.ts';
-import type { ActivityEntry, ConflictInfo, EngineStatus, RoundSummary, SyncEngineApi } from '../../app/sync/types.ts';
+import type { ActivityEntry, ConflictInfo, EngineStatus, RoundSummary, SyncEngineApi } from '../../app/engine-api/types.ts';
 
 const ROUND: RoundSummary = { uploaded: 0, downloaded: 0, deleted: 0, conflicts: 0, failed: 0, converged: true };
 

@@ -1,7 +1,7 @@
 // Notifications: only what needs the user, each once, and bursts coalesced into one.
 import { describe, expect, it, vi } from 'vitest';
 import { NoticeTracker, NotificationCoalescer, summarize, type Notice, type NoticeEvent, type Timers } from '../../app/main/notify-policy.ts';
-import type { ConflictInfo, EngineStatus } from '../../app/sync/types.ts';
+import type { ConflictInfo, EngineStatus } from '../../app/engine-api/types.ts';
 
 const base: EngineStatus = { phase: 'idle', pending: 0, conflicts: [], issues: [] };
 const conflict = (path: string): ConflictInfo => ({

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes } from '../../shared/format-bytes.ts';
 import { TOOLTIP_MAX, trayIcon, trayView, type MenuEntry } from '../../app/main/tray-state.ts';
-import type { ConflictInfo, EngineStatus } from '../../app/sync/types.ts';
+import type { ConflictInfo, EngineStatus } from '../../app/engine-api/types.ts';
 
 const base: EngineStatus = { phase: 'idle', pending: 0, conflicts: [], issues: [] };
 const conflict = (path: string): ConflictInfo => ({

@@ -1,7 +1,7 @@
 // Pure parts of conditional listings: the walk's diff against the hub's view, the walk scheduler,
 // the If-None-Match parsing, and the client's clean-cursor rules.
 import { describe, expect, it } from 'vitest';
-import { cleanAfter, usableCleanCursor } from '../../app/sync/round.ts';
+import { cleanAfter, usableCleanCursor } from '../../app/sync/clean-cursor.ts';
 import { emptyState } from '../../app/sync/state.ts';
 import { createIgnore } from '../../shared/ignore-rules.ts';
 import { silentLogger } from '../../server/log.ts';
@@ -75,7 +75,7 @@ describe('clean cursor', () => {
   });
 
   it('is not used once a path it hid is no longer ignored', () => {
-    const state = { ...emptyState(), cleanCursor: 'e:1', cleanHidden: ['build/out.bin'] };
+    const state = { ...emptyState(), clean_cursor: 'e:1', clean_hidden: ['build/out.bin'] };
     expect(usableCleanCursor(state, createIgnore(['build/']))).toBe('e:1');
     expect(usableCleanCursor(state, createIgnore())).toBeUndefined();
     expect(usableCleanCursor(emptyState(), ignore)).toBeUndefined();

@@ -8,16 +8,16 @@ import { parseState, StateStore, type SyncState } from '../../app/sync/state.ts'
 
 const H = 'sha256:' + 'a'.repeat(64);
 const H2 = 'sha256:' + 'b'.repeat(64);
-const entry = { size: 1, mtimeMs: 2, ino: 3, hash: H };
+const entry = { size: 1, mtime_ms: 2, ino: 3, hash: H };
 const conflict = {
   path: 'c.txt',
-  copyPath: 'c (conflict d 2026-01-01 000000).txt',
+  copy_path: 'c (conflict d 2026-01-01 000000).txt',
   device: 'd',
-  detectedAt: '2026-01-01T00:00:00.000Z',
+  detected_at: '2026-01-01T00:00:00.000Z',
   mine: { size: 1, modified: '', hash: H },
   theirs: { size: 1, modified: '', hash: H2 },
 };
-const failure = { code: 'too_large', message: 'too big', hash: H, at: '2026-01-01T00:00:00.000Z', retryAt: 1 };
+const failure = { reason: 'too_large', message: 'too big', hash: H, attempts: 1, failed_at: '2026-01-01T00:00:00.000Z', next_retry_at: '1970-01-01T00:00:00.001Z' };
 
 let dir: string;
 beforeEach(async () => {
@@ -37,7 +37,7 @@ async function seeded(): Promise<{ store: StateStore; state: SyncState }> {
   state.cache['b.txt'] = { ...entry, ino: 4 };
   state.conflicts.push(conflict);
   state.failures['big.bin'] = failure;
-  state.cleanCursor = 'e1:5';
+  state.clean_cursor = 'e1:5';
   expect(await first.save(state)).toBe(true);
   const store = new StateStore(dir);
   const loaded = await store.load();
@@ -56,19 +56,19 @@ describe('state change tracking', () => {
     ['base: delete', (s) => delete s.base['a.txt'], (d) => expect(d.base).not.toHaveProperty('a.txt')],
     ['base: replace the record', (s) => (s.base = { 'z.txt': H }), (d) => expect(d.base).toEqual({ 'z.txt': H })],
     ['cache: set', (s) => (s.cache['n.txt'] = { ...entry, ino: 9 }), (d) => expect(d.cache['n.txt']?.ino).toBe(9)],
-    ['cache: replace an entry', (s) => (s.cache['a.txt'] = { ...entry, mtimeMs: 7 }), (d) => expect(d.cache['a.txt']?.mtimeMs).toBe(7)],
+    ['cache: replace an entry', (s) => (s.cache['a.txt'] = { ...entry, mtime_ms: 7 }), (d) => expect(d.cache['a.txt']?.mtime_ms).toBe(7)],
     ['cache: delete', (s) => delete s.cache['b.txt'], (d) => expect(d.cache).not.toHaveProperty('b.txt')],
     ['cache: replace the record (one entry differs)', (s) => (s.cache = { 'a.txt': entry, 'b.txt': { ...entry, ino: 5 } }), (d) => expect(d.cache['b.txt']?.ino).toBe(5)],
     ['cache: replace the record (one entry fewer)', (s) => (s.cache = { 'a.txt': entry }), (d) => expect(Object.keys(d.cache)).toEqual(['a.txt'])],
-    ['conflicts: push', (s) => s.conflicts.push({ ...conflict, copyPath: 'other' }), (d) => expect(d.conflicts).toHaveLength(2)],
+    ['conflicts: push', (s) => s.conflicts.push({ ...conflict, copy_path: 'other' }), (d) => expect(d.conflicts).toHaveLength(2)],
     ['conflicts: splice', (s) => s.conflicts.splice(0, 1), (d) => expect(d.conflicts).toHaveLength(0)],
     ['conflicts: replace the array', (s) => (s.conflicts = s.conflicts.filter(() => false)), (d) => expect(d.conflicts).toHaveLength(0)],
     ['conflicts: index write', (s) => (s.conflicts[0] = { ...conflict, device: 'e' }), (d) => expect(d.conflicts[0]?.device).toBe('e')],
     ['failures: set', (s) => (s.failures['x'] = failure), (d) => expect(d.failures).toHaveProperty('x')],
     ['failures: delete', (s) => delete s.failures['big.bin'], (d) => expect(d.failures).toEqual({})],
     ['failures: replace the record', (s) => (s.failures = {}), (d) => expect(d.failures).toEqual({})],
-    ['cleanCursor: set', (s) => (s.cleanCursor = 'e1:9'), (d) => expect(d.cleanCursor).toBe('e1:9')],
-    ['cleanCursor: delete', (s) => delete s.cleanCursor, (d) => expect(d.cleanCursor).toBeUndefined()],
+    ['clean_cursor: set', (s) => (s.clean_cursor = 'e1:9'), (d) => expect(d.clean_cursor).toBe('e1:9')],
+    ['clean_cursor: delete', (s) => delete s.clean_cursor, (d) => expect(d.clean_cursor).toBeUndefined()],
   ];
   it.each(changes)('%s is written by the next save', async (_name, change, check) => {
     const { store, state } = await seeded();
@@ -88,7 +88,7 @@ describe('state change tracking', () => {
     state.cache = { 'a.txt': { ...entry }, 'b.txt': { ...entry, ino: 4 } };
     state.conflicts = [{ ...conflict }];
     state.failures = { 'big.bin': { ...failure } };
-    state.cleanCursor = 'e1:5';
+    state.clean_cursor = 'e1:5';
     delete state.base['nope'];
     expect(store.changed).toBe(false);
     expect(await store.save(state)).toBe(false);
@@ -98,18 +98,18 @@ describe('state change tracking', () => {
   it('any change to base drops the clean cursor (it vouched for the old base)', async () => {
     for (const change of [(s: SyncState) => (s.base['new'] = H), (s: SyncState) => delete s.base['a.txt'], (s: SyncState) => (s.base = {})]) {
       const { store, state } = await seeded();
-      state.cleanHidden = ['node_modules/x'];
+      state.clean_hidden = ['node_modules/x'];
       await store.save(state);
       change(state);
-      expect(state.cleanCursor).toBeUndefined();
-      expect(state.cleanHidden).toBeUndefined();
+      expect(state.clean_cursor).toBeUndefined();
+      expect(state.clean_hidden).toBeUndefined();
       await store.save(state);
-      expect((await onDisk(store)).cleanCursor).toBeUndefined();
+      expect((await onDisk(store)).clean_cursor).toBeUndefined();
     }
     // A cache change does not.
     const { state } = await seeded();
     state.cache['x'] = entry;
-    expect(state.cleanCursor).toBe('e1:5');
+    expect(state.clean_cursor).toBe('e1:5');
   });
 
   it('a record taken out and changed later is still tracked (views are live)', async () => {
@@ -121,8 +121,8 @@ describe('state change tracking', () => {
     expect((await onDisk(store)).base['late.txt']).toBe(H);
   });
 
-  it('loads an old state file (pretty, no cleanCursor) without rewriting it, and rejects bad entries', async () => {
-    const old = { version: 1, base: { 'a.txt': H }, cache: { 'a.txt': entry }, conflicts: [], failures: {} };
+  it('loads a state file written differently (pretty, no clean_cursor) without rewriting it, and rejects bad entries', async () => {
+    const old = { version: 2, base: { 'a.txt': H }, cache: { 'a.txt': entry }, conflicts: [], failures: {} };
     await writeFile(join(dir, 'state.json'), JSON.stringify(old, null, 2) + '\n');
     const store = new StateStore(dir);
     const { state, recovered } = await store.load();
@@ -135,7 +135,7 @@ describe('state change tracking', () => {
       { ...old, cache: { 'a.txt': { ...entry, ino: '3' } } },
       { ...old, cache: { 'a.txt': null } },
       { ...old, cache: [] },
-      { ...old, cleanCursor: 7 },
+      { ...old, clean_cursor: 7 },
       { ...old, conflicts: [{}] },
     ]) {
       expect(() => parseState(bad)).toThrow();

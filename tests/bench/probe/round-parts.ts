@@ -49,7 +49,7 @@ try {
   const c = new HubClient({ baseUrl: hub.url, apiKey: key });
   c.setUser('alice');
   t0 = t();
-  const cond = await c.listIfChanged(state.cleanCursor);
+  const cond = await c.listIfChanged(state.clean_cursor);
   console.log('list, conditional', Math.round(t() - t0), 'notModified' in cond ? '(304)' : '(200)');
   t0 = t();
   const listing = await c.list();

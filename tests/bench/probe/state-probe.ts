@@ -16,15 +16,15 @@ try {
   const { state } = await seed.load();
   const H = 'sha256:' + 'a'.repeat(64);
   const base: Record<string, string> = {};
-  const cache: Record<string, { size: number; mtimeMs: number; ino: number; hash: string }> = {};
+  const cache: Record<string, { size: number; mtime_ms: number; ino: number; hash: string }> = {};
   for (let i = 0; i < N; i++) {
     const p = `d${Math.floor(i / 100)}/f${i % 100}.txt`;
     base[p] = H;
-    cache[p] = { size: 100 + i, mtimeMs: 1.7e12 + i + 0.25, ino: 1e6 + i, hash: H };
+    cache[p] = { size: 100 + i, mtime_ms: 1.7e12 + i + 0.25, ino: 1e6 + i, hash: H };
   }
   state.base = base;
   state.cache = cache;
-  state.cleanCursor = 'abc:1';
+  state.clean_cursor = 'abc:1';
   let t0 = t();
   await seed.save(state);
   console.log(`save (write, ${N} entries)`, ms(t0));
@@ -43,9 +43,9 @@ try {
     parseState(raw);
     console.log(`  of which read ${tr.toFixed(1)} ms, JSON.parse ${tp.toFixed(1)} ms, parseState ${ms(t0)}`);
     const Zod = z.object({
-      version: z.literal(1),
+      version: z.literal(2),
       base: z.record(z.string(), z.string()),
-      cache: z.record(z.string(), z.object({ size: z.number(), mtimeMs: z.number(), ino: z.number(), hash: z.string() })),
+      cache: z.record(z.string(), z.object({ size: z.number(), mtime_ms: z.number(), ino: z.number(), hash: z.string() })),
       conflicts: z.array(z.unknown()),
       failures: z.record(z.string(), z.unknown()),
     });

@@ -1,5 +1,7 @@
-// The contract between the sync engine and whatever shows it (the Electron shell, the CLI).
-// The engine emits these; the shell never reaches into engine internals.
+// The contract between the sync engine and whatever shows it (the Electron shell, the CLI, the
+// renderer pages through app/ipc). The engine emits these; the shell never reaches into engine
+// internals. Pure: types only, no Node and no Electron imports, so app/sync, app/main, app/ipc
+// and app/renderer can all import it (app/ipc and app/renderer never import app/sync).
 
 export type EnginePhase =
   | 'idle' // up to date
