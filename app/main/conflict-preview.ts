@@ -18,6 +18,7 @@ async function readHead(path: string, max: number): Promise<{ bytes: Buffer; tru
   try {
     fh = await open(path, 'r');
   } catch {
+    // gone or unreadable: no preview, the dialog says so
     return undefined;
   }
   try {

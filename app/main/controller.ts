@@ -185,6 +185,7 @@ export class ShellController {
           url = new URL(serverUrl.trim());
           if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
         } catch {
+          // the message below is the answer
           return { ok: false, message: 'Enter the full hub address first, for example https://hub.example.org' };
         }
         let key = apiKey?.trim();

@@ -19,6 +19,7 @@ export async function loadDesktopPrefs(path: string): Promise<DesktopPrefs> {
     const parsed = DesktopPrefsSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
     return parsed.success ? parsed.data : {};
   } catch {
+    // no prefs file yet, or a broken one: the defaults
     return {};
   }
 }

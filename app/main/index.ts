@@ -145,7 +145,7 @@ function engineRestarter(ctl: ShellController, configPath: string, prefsPath: st
       return undefined;
     });
     const prefs = await loadDesktopPrefs(prefsPath);
-    const key = config?.server.url ? await secrets.get(accountFor(config.server.url)).catch(() => undefined) : undefined;
+    const key = config?.server.url ? await secrets.get(accountFor(config.server.url)).catch(() => undefined) : undefined; // no keychain (or no entry): the settings window asks for the key
     const folder = config?.sync.local_folder;
     ctl.setTrayContext({
       ...(folder ? { localFolder: folder } : {}),

@@ -39,6 +39,7 @@ export function isOwnPageUrl(url: string | undefined, rendererDir: string): bool
   try {
     parsed = new URL(url);
   } catch {
+    // not a URL: not ours to open
     return false;
   }
   if (parsed.protocol !== 'file:' || (parsed.host !== '' && parsed.host !== 'localhost')) return false;
@@ -46,6 +47,7 @@ export function isOwnPageUrl(url: string | undefined, rendererDir: string): bool
   try {
     path = fileURLToPath(parsed);
   } catch {
+    // not a file URL: not ours to open
     return false;
   }
   const rel = relative(rendererDir, path);

@@ -19,6 +19,7 @@ function httpUrlError(value: string, what: string, example: string): string | un
   try {
     u = new URL(value);
   } catch {
+    // the message below is the answer
     return `Enter the full ${what} address, for example ${example}`;
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return `The ${what} address must start with https:// or http://`;

@@ -35,6 +35,7 @@ export class SettingsService {
     try {
       return Boolean(await this.deps.secrets.get(accountFor(config.server.url)));
     } catch {
+      // no keychain available: reported as no key stored
       return false;
     }
   }
@@ -70,7 +71,7 @@ export class SettingsService {
     const serverUrl = input.serverUrl.trim();
     const folder = input.localFolder.trim();
     if (!errors.localFolder) {
-      const st = await stat(folder).catch(() => undefined);
+      const st = await stat(folder).catch(() => undefined); // missing or unreadable: the message below says so
       if (!st) errors.localFolder = 'This folder does not exist; choose an existing folder';
       else if (!st.isDirectory()) errors.localFolder = 'This is a file, not a folder';
     }

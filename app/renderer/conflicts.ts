@@ -93,7 +93,7 @@ async function render(): Promise<void> {
   document.body.dataset.ready = 'true';
   await Promise.all(
     conflicts.map(async (c, i) => {
-      const preview = await api.invoke('conflicts:preview', { path: c.path }).catch(() => ({ text: false, truncated: false }));
+      const preview = await api.invoke('conflicts:preview', { path: c.path }).catch(() => ({ text: false, truncated: false })); // no preview (file gone, binary): the card says so instead
       const old = list.querySelector(`article[data-path="${CSS.escape(c.path)}"]`);
       // Keep keyboard focus where it was when a card is replaced by its loaded version.
       const focusedKeep = old?.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.keep : undefined;

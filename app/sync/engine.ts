@@ -136,7 +136,7 @@ export class SyncEngine implements SyncEngineApi {
       this.tmpDir = await sameFsTmp(this.opts.folder, join(this.opts.stateDir, 'tmp'));
       // Temp files of a transfer that a crash interrupted: never complete, never needed.
       for (const name of await readdir(join(this.opts.stateDir, 'tmp')).catch(() => [] as string[])) {
-        if (name.endsWith(TEMP_SUFFIX)) await unlink(join(this.opts.stateDir, 'tmp', name)).catch(() => {});
+        if (name.endsWith(TEMP_SUFFIX)) await unlink(join(this.opts.stateDir, 'tmp', name)).catch(() => {}); // a leftover that cannot go now goes at the next start
       }
     })();
     return this.initDone;
@@ -372,7 +372,7 @@ async function sameFsTmp(folder: string, tmp: string): Promise<string | undefine
     let probe = folder;
     // The folder may not exist yet: compare with its nearest existing parent.
     for (;;) {
-      const st = await stat(probe).catch(() => undefined);
+      const st = await stat(probe).catch(() => undefined); // not there yet: try its parent
       if (st) {
         const t = await stat(tmp);
         return st.dev === t.dev ? tmp : undefined;
@@ -382,6 +382,7 @@ async function sameFsTmp(folder: string, tmp: string): Promise<string | undefine
       probe = up;
     }
   } catch {
+    // no common filesystem found: downloads land beside their target
     return undefined;
   }
 }

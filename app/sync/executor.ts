@@ -235,7 +235,7 @@ class Executor {
   /** The local file is still what the scan saw (else a later round decides again). */
   private async unchanged(key: string | undefined, rel: string): Promise<boolean> {
     const seen: LocalFile | undefined = key === undefined ? undefined : this.local.get(key);
-    const now = await lstat(this.abs(rel)).catch(() => undefined);
+    const now = await lstat(this.abs(rel)).catch(() => undefined); // gone: compared as absent
     if (!seen) {
       // An empty folder of that name is no content; the download decides what to do with it.
       if (!now || now.isDirectory()) return true;
@@ -278,7 +278,7 @@ class Executor {
     try {
       // Re-check right before replacing: a local edit during the transfer wins this round.
       if (!(await this.unchanged(expectLocal === undefined ? undefined : key, rel))) return;
-      const existing = await lstat(target).catch(() => undefined);
+      const existing = await lstat(target).catch(() => undefined); // nothing there: a plain create
       if (existing?.isDirectory()) {
         // An empty folder may give way to the hub's file; a folder with files is a clash for the planner.
         if ((await readdir(target)).length > 0) {
@@ -297,7 +297,7 @@ class Executor {
       await rename(tmp, target);
       await fsyncDir(parent);
     } finally {
-      await unlink(tmp).catch(() => {});
+      await unlink(tmp).catch(() => {}); // renamed into place, or never created
     }
     this.cacheUpdates[rel] = { size: st.size, mtime_ms: st.mtimeMs, ino: st.ino, hash: got.hash };
     this.ctx.state.base[key] = got.hash;
@@ -355,6 +355,7 @@ class Executor {
           await rmdir(this.abs(d));
           this.ctx.ownWrite?.(d);
         } catch {
+          // not empty (or gone): the folder stays
           break;
         }
         d = dirname(d);

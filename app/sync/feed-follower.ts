@@ -39,7 +39,7 @@ export class FeedFollower {
 
   /** The loop is over (after the stop signal). */
   async ended(): Promise<void> {
-    await this.loop?.catch(() => {});
+    await this.loop?.catch(() => {}); // the loop reports its own trouble; this only waits for it to end
   }
 
   private async follow(): Promise<void> {
@@ -47,7 +47,7 @@ export class FeedFollower {
     const backoff = new Backoff();
     while (!o.stopped()) {
       if (!this.cursor || o.paused()) {
-        await sleep(500, undefined, { signal: o.signal }).catch(() => {});
+        await sleep(500, undefined, { signal: o.signal }).catch(() => {}); // aborted: the loop condition ends it
         continue;
       }
       try {
@@ -68,7 +68,7 @@ export class FeedFollower {
           o.log('the hub has no change feed; relying on rescans');
           return;
         }
-        await sleep(backoff.next(), undefined, { signal: o.signal }).catch(() => {});
+        await sleep(backoff.next(), undefined, { signal: o.signal }).catch(() => {}); // aborted: the loop condition ends it
       }
     }
   }

@@ -170,13 +170,13 @@ export class HubClient {
         if (this.opts.bytesPerSecond) stages.push(throttle(this.opts.bytesPerSecond));
         await pipeline(stream, ...(stages as [Transform]), createWriteStream(tempPath, { flags: 'wx', mode: 0o644 }));
       } catch (e) {
-        await unlink(tempPath).catch(() => {});
+        await unlink(tempPath).catch(() => {}); // the transfer's error is the one to report; a leftover temp is removed at the next start
         throw toNetworkError(e);
       }
       const hash = HASH_PREFIX + hasher.digest('hex');
       const announced = parseEtag(firstHeader(response.headers.etag));
       if (announced && announced !== hash) {
-        await unlink(tempPath).catch(() => {});
+        await unlink(tempPath).catch(() => {}); // a leftover temp is removed at the next start; the mismatch is the error to report
         throw new HubError('hash_mismatch', `download of ${path} hashed to ${hash}, the hub announced ${announced}`);
       }
       return { hash, size };
@@ -258,7 +258,7 @@ export class HubClient {
     const out = new Map<string, { bytes: Buffer; hash: string } | HubError>();
     const reader = new FrameReader(Readable.from([res.body]));
     for (;;) {
-      const raw = await reader.header().catch(() => undefined);
+      const raw = await reader.header().catch(() => undefined); // a broken frame ends the batch: paths not answered are fetched one by one
       if (raw === undefined) break;
       const h = BulkGetHeaderSchema.parse(raw);
       if (h.status !== 200 || !h.hash) {

@@ -52,7 +52,7 @@ export async function runQuickRound(
   for (const k of remote.keys()) keys.add(k);
   if (keys.size === 0) return { needFull: false, uploaded: 0, downloaded: 0, deleted: 0 };
   if (keys.size > QUICK_MAX_PATHS || state.conflicts.length > 0) return FULL;
-  const rootSt = await lstat(ctx.folder).catch(() => undefined);
+  const rootSt = await lstat(ctx.folder).catch(() => undefined); // missing root: the full round decides (and reports) it
   if (!rootSt?.isDirectory()) return FULL;
 
   const base = new Map<string, string>();
@@ -113,9 +113,9 @@ async function hashKnown(ctx: RoundContext, rel: string, st: Stats): Promise<Loc
   const base = { key: rel, rel, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
   const cached = ctx.state.cache[rel];
   if (cached && cacheHolds(cached, st)) return { ...base, hash: cached.hash };
-  const h = await (ctx.hashFile ?? hashFile)(join(ctx.folder, rel)).catch(() => undefined);
+  const h = await (ctx.hashFile ?? hashFile)(join(ctx.folder, rel)).catch(() => undefined); // vanished or unreadable: the full round looks again
   if (!h) return undefined;
-  const after = await lstat(join(ctx.folder, rel)).catch(() => undefined);
+  const after = await lstat(join(ctx.folder, rel)).catch(() => undefined); // vanished: the full round looks again
   if (!after || !sameStat(st, after)) return undefined;
   return { ...base, hash: h };
 }

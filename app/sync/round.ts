@@ -21,11 +21,18 @@ export async function runRound(ctx: RoundContext): Promise<RoundResult> {
   // its cursor before walking, so a hub change during either is announced again by the feed).
   const clean = usableCleanCursor(state, ctx.ignore);
   const listed = clean === undefined ? ctx.hub.list() : ctx.hub.listIfChanged(clean);
-  listed.catch(() => {});
+  listed.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled meanwhile
   const { scan, baseMap } = await scanFolder(ctx);
   const kept = keptBy(scan, ctx);
   const listing = await fullIfHiddenFound(ctx, await listed, kept);
   const remote = remoteView(listing, baseMap, kept);
+  // A file that changed while it was hashed is not in the scan. Planned like the others, a synced
+  // one would read as deleted here and its delete would go to the hub (docs/SYNC-SPEC.md invariant
+  // 8): this round takes no decision on it at all, the next one reads it again.
+  for (const rel of scan.unstable) {
+    baseMap.delete(pathKey(rel));
+    remote.delete(pathKey(rel));
+  }
 
   const plan = planRound({
     base: baseMap,
@@ -78,7 +85,7 @@ async function scanFolder(ctx: RoundContext): Promise<{ scan: ScanResult; baseMa
     await mkdir(ctx.folder, { recursive: true });
     scan = await scanLocal(ctx.folder, { ignore: ctx.ignore, cache: state.cache });
   }
-  for (const t of scan.temps) await unlink(join(ctx.folder, t)).catch(() => {});
+  for (const t of scan.temps) await unlink(join(ctx.folder, t)).catch(() => {}); // a leftover temp that cannot go now goes next round
   return { scan, baseMap };
 }
 
@@ -136,8 +143,10 @@ async function persist(ctx: RoundContext, scan: ScanResult, done: Execution, end
     for (const rel of done.cacheDrops) delete cache[rel];
   }
   state.cache = cache;
+  // A failure is forgotten once its file is gone; one being written right now (unstable) is not gone.
+  const unsettled = new Set(scan.unstable.map((rel) => pathKey(rel)));
   for (const key of Object.keys(state.failures)) {
-    if (!scan.files.has(key)) delete state.failures[key];
+    if (!scan.files.has(key) && !unsettled.has(key)) delete state.failures[key];
   }
   settleCleanCursor(state, end);
   await ctx.store.save(state);

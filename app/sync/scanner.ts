@@ -190,7 +190,7 @@ async function statAll(paths: readonly string[], mode: { sync: boolean; slow: nu
       if (performance.now() - t0 > SYNC_BATCH_MS && ++mode.slow >= SLOW_BATCHES) mode.sync = false;
       if (i + STAT_BATCH < paths.length) await new Promise((r) => setImmediate(r));
     } else {
-      out.push(...(await Promise.all(chunk.map((p) => lstat(p).catch(() => undefined)))));
+      out.push(...(await Promise.all(chunk.map((p) => lstat(p).catch(() => undefined))))); // vanished or unreadable since the walk: not in this scan
     }
   }
   return out;
@@ -207,7 +207,7 @@ async function hashStable(abs: string, rel: string, st: Stats, hash: (p: string,
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const after = await lstat(abs).catch(() => undefined);
+  const after = await lstat(abs).catch(() => undefined); // vanished while hashed: unstable, retried next round
   if (!after || !sameStat(st, after)) {
     result.unstable.push(rel);
     return undefined;

@@ -64,7 +64,7 @@ export class RoundScheduler {
 
   /** The running round is over (however it ended). */
   async settled(): Promise<void> {
-    await this.running?.catch(() => {});
+    await this.running?.catch(() => {}); // that round's outcome went to its own caller; this only waits for it
   }
 
   pause(): void {
@@ -102,10 +102,11 @@ export class RoundScheduler {
   }
 
   async syncNow(): Promise<RoundSummary> {
-    if (this.running) {
+    if (this.running !== undefined) {
       this.wanted = true;
-      await this.running.catch(() => {});
-      if (this.running) return this.running;
+      await this.running.catch(() => {}); // that round's outcome went to its own caller; this one only waits its turn
+      // A round another caller asked for meanwhile is the fresh one: answer with it.
+      if (this.running !== undefined) return this.running;
     }
     // A full round sees every path: what was waiting for a quick round is covered by it.
     this.quickLocal.clear();
@@ -144,7 +145,7 @@ export class RoundScheduler {
     this.quickLocal = new Set();
     this.quickRemote = new Map();
     this.running = this.quick(local2, remote2).finally(() => this.afterRun());
-    this.running.catch(() => {});
+    this.running.catch(() => {}); // a quick round's failure asks for a full round (quick()), which reports it
   }
 
   private async quick(local: ReadonlySet<string>, remote: ReadonlyMap<string, RemoteHint>): Promise<RoundSummary> {

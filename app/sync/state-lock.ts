@@ -32,7 +32,7 @@ export class StateLock {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      const pid = Number((await readFile(this.file, 'utf8').catch(() => '')).trim());
+      const pid = Number((await readFile(this.file, 'utf8').catch(() => '')).trim()); // no pid to read: a lock left by a crash, taken over below
       if (pid > 0 && pid !== process.pid && alive(pid)) throw new StateDirBusyError(this.stateDir, pid);
       // Stale: its owner is gone.
       await unlink(this.file).catch(() => {});
@@ -43,7 +43,7 @@ export class StateLock {
   async release(): Promise<void> {
     if (!this.held) return;
     this.held = false;
-    await unlink(this.file).catch(() => {});
+    await unlink(this.file).catch(() => {}); // gone already: nothing to release
   }
 }
 

@@ -160,7 +160,7 @@ export class StateStore {
       return { state: this.adopt(parseState(raw), migrated) };
     } catch (e) {
       const aside = `${this.file}.corrupt-${Date.now()}`;
-      await rename(this.file, aside).catch(() => {});
+      await rename(this.file, aside).catch(() => {}); // when it cannot be moved aside it is overwritten by the next save; either way it is never read again
       return {
         state: this.adopt(emptyState(), true),
         recovered: `state file was unreadable (${(e as Error).message.slice(0, 200)}); kept as ${aside}`,

@@ -56,11 +56,12 @@ export class Trash {
     try {
       names = await readdir(this.dir);
     } catch {
+      // no trash yet: nothing to purge
       return;
     }
     for (const n of names) {
       const p = join(this.dir, n);
-      const st = await stat(p).catch(() => undefined);
+      const st = await stat(p).catch(() => undefined); // gone meanwhile: nothing to purge
       if (st && now - st.mtimeMs > retentionDays * DAY) await rm(p, { recursive: true, force: true });
     }
   }

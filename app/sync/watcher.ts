@@ -75,7 +75,7 @@ export class FolderWatcher {
     for (const rel of this.writing) {
       let snap = leftAt?.(rel);
       if (snap === undefined) {
-        const st = await lstat(`${this.folder}/${rel}`).catch(() => undefined);
+        const st = await lstat(`${this.folder}/${rel}`).catch(() => undefined); // gone: the engine left nothing there
         snap = st ? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } : null;
       }
       this.left.set(rel, { snap, until });
@@ -95,7 +95,7 @@ export class FolderWatcher {
     }
     const mine = this.left.get(rel);
     if (mine && mine.until >= Date.now()) {
-      const st = await lstat(p).catch(() => undefined);
+      const st = await lstat(p).catch(() => undefined); // gone: compared as absent
       const now: Snap = st ? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } : null;
       const same = now === null || mine.snap === null ? now === mine.snap : now.size === mine.snap.size && now.mtimeMs === mine.snap.mtimeMs && now.ino === mine.snap.ino;
       if (same) return;

@@ -14,7 +14,7 @@ export function logError(message: string): void {
   try {
     void bridge()
       .invoke('log:write', { level: 'error', message: message.slice(0, 8000) })
-      .catch(() => {});
+      .catch(() => {}); // logging a page error must never raise one
   } catch {
     // no bridge: nothing to log to
   }
