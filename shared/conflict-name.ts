@@ -1,4 +1,4 @@
-// Conflict copy name from SYNC-SPEC: `<stem> (conflict <device> <YYYY-MM-DD HHMMSS>)<ext>`.
+// Conflict copy name from docs/SYNC-SPEC.md: `<stem> (conflict <device> <YYYY-MM-DD HHMMSS>)<ext>`.
 
 const CONFLICT_MARK = /\(conflict [^()]* \d{4}-\d{2}-\d{2} \d{6}\)/;
 

@@ -1,4 +1,4 @@
-// Ignore rules: SYNC-SPEC defaults plus user patterns in gitignore syntax, via the `ignore` package.
+// Ignore rules: docs/SYNC-SPEC.md defaults plus user patterns in gitignore syntax, via the `ignore` package.
 import ignore from 'ignore';
 
 export const DEFAULT_IGNORES = [

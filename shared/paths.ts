@@ -1,4 +1,4 @@
-// Path rules of SYNC-SPEC "Paths and input": one place decides what a workspace path may be,
+// Path rules of docs/SYNC-SPEC.md "Paths and input": one place decides what a workspace path may be,
 // so the hub, the client and the KB sync reject exactly the same forms.
 
 export const MAX_SEGMENT_BYTES = 255;

@@ -50,7 +50,7 @@ export const ErrorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
-/** Error codes on the wire, with their HTTP status (ARCHITECTURE.md "Errors on the wire"). */
+/** Error codes on the wire, with their HTTP status (docs/ARCHITECTURE.md "Errors on the wire"). */
 export const ERROR_STATUS = {
   bad_request: 400,
   bad_path: 400,

@@ -1,4 +1,4 @@
-// The SYNC-SPEC decision table as a pure function. Both sides use it: the client for
+// The docs/SYNC-SPEC.md decision table as a pure function. Both sides use it: the client for
 // local <-> hub, the hub for workspace <-> knowledge base. Nothing here touches I/O or clocks.
 
 /** What one replica holds at a path: its content hash, or undefined when absent. */
@@ -80,7 +80,7 @@ export interface GuardInput {
 
 export type GuardVerdict = { stop: false } | { stop: true; reason: string };
 
-/** SYNC-SPEC invariant 10: the mass-delete guard. */
+/** docs/SYNC-SPEC.md invariant 10: the mass-delete guard. */
 export function massDeleteGuard(g: GuardInput): GuardVerdict {
   const threshold = g.threshold ?? 0.5;
   const minDeletes = g.minDeletes ?? 10;

@@ -1,4 +1,4 @@
-// Atomic file replacement (SYNC-SPEC invariant 3): temp file + fsync + rename on one filesystem.
+// Atomic file replacement (docs/SYNC-SPEC.md invariant 3): temp file + fsync + rename on one filesystem.
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, mkdir } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';

@@ -1,5 +1,5 @@
 // ONE contract suite, run against the emulator and a REAL Open WebUI: every knowledge-base scenario
-// of docs/SYNC-SPEC.md ("Hub <-> Open WebUI knowledge base" and the KB scenarios of "Scenarios
+// of docs/SYNC-SPEC.md ("Hub and knowledge base" and the KB scenarios of "Scenarios
 // every build must pass"), driven through the hub's real KB sync classes. The real target needs the
 // venv of scripts/openwebui-install.sh; with YOULAB_REAL_OPENWEBUI=required (CI) a real Open WebUI
 // that cannot start fails the suite, otherwise that half skips and says why.

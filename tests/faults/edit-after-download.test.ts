@@ -1,7 +1,7 @@
 // A user's edit that lands the instant a download is renamed into place (the editor saves the file
 // it was just given) must reach the hub, and the next round must know the file changed. The round
 // used to lstat the file after the rename and record that stat as the downloaded bytes: an edit in
-// between looked unchanged forever (SYNC-SPEC invariants 6 and 8). The edit is injected right
+// between looked unchanged forever (docs/SYNC-SPEC.md invariants 6 and 8). The edit is injected right
 // after the rename through a wrapped `rename`, the one seam where this race can be hit on purpose.
 import type * as FsPromises from 'node:fs/promises';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// A file that is being written while the round hashes it is left for the next round (SYNC-SPEC
+// A file that is being written while the round hashes it is left for the next round (docs/SYNC-SPEC.md
 // invariant 8): that round must take no decision on it at all. It used to plan the path from the
 // other files' point of view, where a synced file missing from the scan is a local delete, and
 // sent a delete to the hub that nobody made (other devices then moved their copies to the trash).

@@ -104,7 +104,7 @@ function expectLost(required: string[], kept: Set<string>): void {
 }
 
 describe('hub unreachable (proxy), then reconnect', { timeout: 90_000 }, () => {
-  it('drop: edits on both sides while cut off; reconnect gives the SYNC-SPEC outcome, nothing lost', async () => {
+  it('drop: edits on both sides while cut off; reconnect gives the docs/SYNC-SPEC.md outcome, nothing lost', async () => {
     const w = world();
     const px = await proxy();
     const a = await w.device('a', px.url);

@@ -1,4 +1,4 @@
-// SYNC-SPEC scenarios between two real clients and a real hub (youlab-sync --once processes).
+// docs/SYNC-SPEC.md scenarios between two real clients and a real hub (youlab-sync --once processes).
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ async function trashFiles(c: TestClient): Promise<string[]> {
   return all.filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name));
 }
 
-describe('SYNC-SPEC scenarios (two clients, one hub)', { timeout: 120_000 }, () => {
+describe('docs/SYNC-SPEC.md scenarios (two clients, one hub)', { timeout: 120_000 }, () => {
   it('basic up/down, and a round with no changes transfers nothing and writes no state', async () => {
     const { a, b, ws } = await pair();
     await a.write('hello.txt', 'hello');

@@ -1,4 +1,4 @@
-// SYNC-SPEC invariant 10 "stops and asks": after the mass-delete guard stopped a round, the user
+// docs/SYNC-SPEC.md invariant 10 "stops and asks": after the mass-delete guard stopped a round, the user
 // can confirm (`youlab-sync --once --allow-mass-delete`, or the desktop app's "Apply the
 // deletes"). The confirmed round applies the deletes; the hub keeps every deleted version. A
 // missing local folder is never confirmable.

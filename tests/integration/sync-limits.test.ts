@@ -1,4 +1,4 @@
-// SYNC-SPEC: 413 file (reported, not retried in a loop), 401/403 across users, quota.
+// docs/SYNC-SPEC.md: 413 file (reported, not retried in a loop), 401/403 across users, quota.
 import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

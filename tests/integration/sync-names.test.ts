@@ -1,4 +1,4 @@
-// SYNC-SPEC: type clashes, case-only renames, NFC/NFD names and paths the hub refuses.
+// docs/SYNC-SPEC.md: type clashes, case-only renames, NFC/NFD names and paths the hub refuses.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';

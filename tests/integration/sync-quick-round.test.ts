@@ -70,7 +70,7 @@ describe('quick round', { timeout: 120_000 }, () => {
     expect(r.needFull).toBe(true);
     expect(await readFile(join(ws, 'f.txt'), 'utf8')).toBe('agent v2');
     expect(await readFile(join(folder, 'f.txt'), 'utf8')).toBe('local v2');
-    // The full round then keeps both (conflict copy), as SYNC-SPEC asks.
+    // The full round then keeps both (conflict copy), as docs/SYNC-SPEC.md asks.
     await runRound(ctx);
     await runRound(ctx);
     expect(await readFile(join(folder, 'f.txt'), 'utf8')).toBe('agent v2');

@@ -1,4 +1,4 @@
-// SYNC-SPEC invariant 5 (conditional writes): the hub changes between the client's listing and
+// docs/SYNC-SPEC.md invariant 5 (conditional writes): the hub changes between the client's listing and
 // its upload. The real hub must answer 412 and change nothing; the client re-reconciles next
 // round and the edit becomes a conflict, never a lost update. Runs the engine's round in-process
 // against a real hub process so the race can be placed exactly.

@@ -1,4 +1,4 @@
-// SYNC-SPEC: 429 honoured with Retry-After. The hub allows a handful of transfers per minute;
+// docs/SYNC-SPEC.md: 429 honoured with Retry-After. The hub allows a handful of transfers per minute;
 // the client must wait as told and then finish (retrying early would only earn more 429s).
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';

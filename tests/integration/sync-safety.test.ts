@@ -1,4 +1,4 @@
-// SYNC-SPEC safety scenarios: state file lost, local root removed or emptied, file written while
+// docs/SYNC-SPEC.md safety scenarios: state file lost, local root removed or emptied, file written while
 // syncing, client killed mid-download and mid-upload.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Model-based properties of the SYNC-SPEC decision table (shared/reconcile.ts), over random
+// Model-based properties of the docs/SYNC-SPEC.md decision table (shared/reconcile.ts), over random
 // (base, local, remote) triples drawn from a small hash alphabet so equal values are common.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,7 @@ function prop(name: string, p: (b: Side, l: Side, r: Side) => void): void {
   });
 }
 
-describe('decide(): SYNC-SPEC decision table invariants', () => {
+describe('decide(): docs/SYNC-SPEC.md decision table invariants', () => {
   afterAll(() => console.log(`reliability: suite=reconcile cases=${cases} faults=0 hostile=0 lost=0`));
 
   prop('a change never loses to a delete: content that differs from the base survives on some replica', (b, l, r) => {

@@ -1,4 +1,4 @@
-// SYNC-SPEC conflict copy name: `<stem> (conflict <device> <YYYY-MM-DD HHMMSS>)<ext>`.
+// docs/SYNC-SPEC.md conflict copy name: `<stem> (conflict <device> <YYYY-MM-DD HHMMSS>)<ext>`.
 import { describe, expect, it } from 'vitest';
 import { conflictCopyName, isConflictCopy, originalOfConflictCopy } from '../../shared/conflict-name.ts';
 

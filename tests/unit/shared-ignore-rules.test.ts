@@ -1,4 +1,4 @@
-// SYNC-SPEC default ignores plus user gitignore patterns.
+// docs/SYNC-SPEC.md default ignores plus user gitignore patterns.
 import { describe, expect, it } from 'vitest';
 import { createIgnore, validateIgnorePatterns } from '../../shared/ignore-rules.ts';
 

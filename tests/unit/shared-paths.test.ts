@@ -1,4 +1,4 @@
-// SYNC-SPEC "Paths and input": every bad form is rejected, good ones come back NFC.
+// docs/SYNC-SPEC.md "Paths and input": every bad form is rejected, good ones come back NFC.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { caseKey, checkPath, encodePathForUrl, parentsOf, pathKey, utf8Length } from '../../shared/paths.ts';

@@ -1,4 +1,4 @@
-// SYNC-SPEC "Decision table": one case per row, named after the row.
+// docs/SYNC-SPEC.md "Decision table": one case per row, named after the row.
 import { describe, expect, it } from 'vitest';
 import { decide, massDeleteGuard, reconcile, type Decision } from '../../shared/reconcile.ts';
 
@@ -26,7 +26,7 @@ const rows: Row[] = [
   ['L new, H new, different: conflict', O, L, H, { kind: 'conflict' }],
 ];
 
-describe('SYNC-SPEC decision table', () => {
+describe('docs/SYNC-SPEC.md decision table', () => {
   it.each(rows)('%s', (_name, base, local, remote, expected) => {
     expect(decide(base, local, remote)).toEqual(expected);
   });
