@@ -1,6 +1,6 @@
 // Open WebUI HTTP client: the knowledge-base, file and user routes the hub's KB sync uses, on the
-// transport in http.ts, parsed tolerantly across releases 0.6.x to 0.12.x (see OPENWEBUI-API.md,
-// kept beside the repository, for the traps).
+// transport in http.ts, parsed tolerantly across releases 0.6.x to 0.12.x (the traps:
+// docs/OPENWEBUI-API.md).
 import mime from 'mime-types';
 import { z } from 'zod';
 import { anyJson, OpenWebUIError, OpenWebUIHttp, toOpenWebUIError } from './http.ts';

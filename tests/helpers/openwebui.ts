@@ -89,7 +89,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The settings that keep a real Open WebUI offline and on loopback (see OPENWEBUI-API.md). */
+/** The settings that keep a real Open WebUI offline and on loopback (see docs/OPENWEBUI-API.md, "Running it offline on loopback"). */
 export function offlineEnv(opts: { dataDir: string; port: number; embeddingsUrl: string }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   // Start from a small, known environment: nothing of the parent's proxies, tokens or keys leaks in.
