@@ -86,6 +86,36 @@ function userAt(dataDir: string, abs: string): string | undefined {
   return typeof c === 'object' ? c.user : undefined;
 }
 
+/** Runs `tick` every `ms` while `busy()` holds, one tick at a time; `kick` when work arrives. */
+class PollLoop {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ms: number,
+    private readonly busy: () => boolean,
+    private readonly tick: () => Promise<void>,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  kick(): void {
+    if (this.timer || !this.busy()) return;
+    this.timer = setTimeout(() => {
+      this.tick()
+        .catch(this.onError)
+        .finally(() => {
+          this.timer = undefined;
+          this.kick();
+        });
+    }, this.ms);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
 /** Per user: events being looked at, changes being recorded, folders being walked. */
 class UserWork {
   private readonly busy = new Map<string, number>();
@@ -117,13 +147,15 @@ class UserWork {
 /** Stability: files not written by the hub wait until size and mtime hold still. */
 class StabilityPoller {
   private readonly waiting = new Map<string, Waiting>();
-  private poll: NodeJS.Timeout | undefined;
+  private readonly poll: PollLoop;
 
   constructor(
     private readonly ctx: WatchContext,
     private readonly stabilityMs: number,
-    private readonly pollMs: number,
-  ) {}
+    pollMs: number,
+  ) {
+    this.poll = new PollLoop(pollMs, () => !ctx.isClosed() && this.waiting.size > 0, () => this.tick(), (err) => ctx.log.warn({ err }, 'agent watcher poll failed'));
+  }
 
   /** An add/change (or a file found by a rescan): dropped if it is the hub's own, else awaited. */
   async consider(abs: string, known?: Stats): Promise<void> {
@@ -138,7 +170,7 @@ class StabilityPoller {
     } else {
       this.waiting.set(abs, { user: c.user, rel: c.rel, size: st.size, mtimeMs: st.mtimeMs, since: Date.now() });
     }
-    this.ensurePoll();
+    this.poll.kick();
   }
 
   /** The file is gone (its unlink is recorded instead). */
@@ -153,21 +185,8 @@ class StabilityPoller {
   }
 
   close(): void {
-    if (this.poll) clearTimeout(this.poll);
+    this.poll.stop();
     this.waiting.clear();
-  }
-
-  private ensurePoll(): void {
-    if (this.poll || this.ctx.isClosed() || this.waiting.size === 0) return;
-    this.poll = setTimeout(() => {
-      this.tick()
-        .catch((err: unknown) => this.ctx.log.warn({ err }, 'agent watcher poll failed'))
-        .finally(() => {
-          this.poll = undefined;
-          this.ensurePoll();
-        });
-    }, this.pollMs);
-    this.poll.unref();
   }
 
   private async tick(): Promise<void> {
@@ -207,14 +226,21 @@ class NewFolderWalker {
   /** Folders walked within `youngMs` of appearing: when they appeared, and their mtime at the walk. */
   private readonly young = new Map<string, { born: number; mtimeMs: number }>();
   private timer: NodeJS.Timeout | undefined;
-  private recheck: NodeJS.Timeout | undefined;
+  private readonly recheck: PollLoop;
 
   constructor(
     private readonly ctx: WatchContext,
     private readonly watcher: FSWatcher,
     private readonly files: StabilityPoller,
     private readonly t: { settleMs: number; youngMs: number; recheckMs: number },
-  ) {}
+  ) {
+    this.recheck = new PollLoop(
+      t.recheckMs,
+      () => !ctx.isClosed() && this.young.size > 0,
+      () => this.recheckYoung(),
+      (err) => ctx.log.warn({ err }, 'agent watcher folder re-check failed'),
+    );
+  }
 
   /** chokidar announced a folder. */
   onAddDir(abs: string): void {
@@ -233,7 +259,7 @@ class NewFolderWalker {
 
   close(): void {
     if (this.timer) clearTimeout(this.timer);
-    if (this.recheck) clearTimeout(this.recheck);
+    this.recheck.stop();
     this.young.clear();
   }
 
@@ -279,20 +305,7 @@ class NewFolderWalker {
       }
       for (let i = 0; i < files.length; i += 64) await Promise.all(files.slice(i, i + 64).map((abs) => this.files.consider(abs)));
     }
-    this.ensureRecheck();
-  }
-
-  private ensureRecheck(): void {
-    if (this.recheck || this.ctx.isClosed() || this.young.size === 0) return;
-    this.recheck = setTimeout(() => {
-      this.recheckYoung()
-        .catch((err: unknown) => this.ctx.log.warn({ err }, 'agent watcher folder re-check failed'))
-        .finally(() => {
-          this.recheck = undefined;
-          this.ensureRecheck();
-        });
-    }, this.t.recheckMs);
-    this.recheck.unref();
+    this.recheck.kick();
   }
 
   private async recheckYoung(): Promise<void> {

@@ -4,17 +4,13 @@
 // between looked unchanged forever (docs/SYNC-SPEC.md invariants 6 and 8). The edit is injected right
 // after the rename through a wrapped `rename`, the one seam where this race can be hit on purpose.
 import type * as FsPromises from 'node:fs/promises';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HubClient } from '../../app/sync/hub-client.ts';
-import type { RoundContext } from '../../app/sync/round-context.ts';
 import { runRound } from '../../app/sync/round.ts';
-import { StateStore } from '../../app/sync/state.ts';
-import { Trash } from '../../app/sync/trash.ts';
-import { createIgnore } from '../../shared/ignore-rules.ts';
 import { auth, rawRequest, startHub, type HubHandle } from '../helpers/hub.ts';
+import { roundContext } from '../helpers/round.ts';
 
 const hooks = vi.hoisted(() => ({ afterRename: undefined as ((to: string) => Promise<void>) | undefined }));
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -44,21 +40,7 @@ describe('an edit the instant a download lands', { timeout: 60_000 }, () => {
     const key = await hub.createKey('alice');
     const put = await rawRequest(hub.url, { method: 'PUT', path: '/users/alice/workspace/files/doc.txt', headers: { ...auth(key), 'if-none-match': '*' }, body: 'from the hub' });
     expect(put.status).toBe(200);
-    const folder = join(dir, 'folder');
-    const stateDir = join(dir, 'state');
-    await mkdir(folder, { recursive: true });
-    const store = new StateStore(stateDir);
-    const { state } = await store.load();
-    const ctx: RoundContext = {
-      folder,
-      device: 'laptop',
-      hub: new HubClient({ baseUrl: hub.url, apiKey: key }),
-      store,
-      state,
-      trash: new Trash(join(stateDir, 'trash')),
-      ignore: createIgnore(),
-      tmpDir: join(stateDir, 'tmp'),
-    };
+    const { ctx, folder } = await roundContext({ url: hub.url, key, dir });
     const target = join(folder, 'doc.txt');
     hooks.afterRename = async (to) => {
       if (to !== target) return;

@@ -3,18 +3,14 @@
 // other files' point of view, where a synced file missing from the scan is a local delete, and
 // sent a delete to the hub that nobody made (other devices then moved their copies to the trash).
 // The write during hashing is injected through a wrapped hashFile.
-import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as HashModule from '../../shared/node/hash.ts';
-import { HubClient } from '../../app/sync/hub-client.ts';
 import { runRound } from '../../app/sync/round.ts';
-import type { RoundContext } from '../../app/sync/round-context.ts';
-import { StateStore } from '../../app/sync/state.ts';
-import { Trash } from '../../app/sync/trash.ts';
-import { createIgnore } from '../../shared/ignore-rules.ts';
 import { auth, rawRequest, startHub, type HubHandle } from '../helpers/hub.ts';
+import { roundContext } from '../helpers/round.ts';
 
 const hooks = vi.hoisted(() => ({ whileHashing: undefined as ((path: string) => Promise<void>) | undefined }));
 vi.mock('../../shared/node/hash.ts', async (importOriginal) => {
@@ -43,23 +39,9 @@ afterAll(async () => {
 describe('a file written while the round hashes it', { timeout: 60_000 }, () => {
   it('is neither deleted on the hub nor uploaded half-written; the next round uploads it', async () => {
     const key = await hub.createKey('alice');
-    const folder = join(dir, 'folder');
-    const stateDir = join(dir, 'state');
-    await mkdir(folder, { recursive: true });
+    const { ctx, folder } = await roundContext({ url: hub.url, key, dir });
     await writeFile(join(folder, 'notes.md'), 'first draft\n');
     await writeFile(join(folder, 'other.md'), 'unrelated\n');
-    const store = new StateStore(stateDir);
-    const { state } = await store.load();
-    const ctx: RoundContext = {
-      folder,
-      device: 'laptop',
-      hub: new HubClient({ baseUrl: hub.url, apiKey: key }),
-      store,
-      state,
-      trash: new Trash(join(stateDir, 'trash')),
-      ignore: createIgnore(),
-      tmpDir: join(stateDir, 'tmp'),
-    };
     expect((await runRound(ctx)).uploaded).toBe(2);
 
     // The user keeps typing: the file changes again while this round reads it.
