@@ -8,13 +8,15 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 import swallowedErrors from './scripts/eslint/swallowed-errors.js';
 
-/** Node's own modules, with and without the `node:` prefix. */
-const NODE = [...builtinModules.filter((m) => !m.startsWith('_')), 'node:*'];
+/** Node's own modules: their bare names (exact), and anything with the `node:` prefix (patterns). */
+const NODE = builtinModules.filter((m) => !m.startsWith('_'));
+const NODE_PREFIXED = ['node:*', 'node:*/**'];
 const CLIENT = ['**/app/**'];
 const SERVER = ['**/server/**'];
 
 /** A lint block that bans `patterns` (globs) and `paths` (exact module names) for `files`. */
 function bans(files, patterns, { paths = [], ignores = [], message } = {}) {
+  if (paths === NODE || paths.includes(NODE[0])) patterns = [...patterns, ...NODE_PREFIXED];
   return {
     files,
     ignores,
@@ -35,7 +37,7 @@ const HUB_TOP = ['**/app.ts', '**/main.ts', '**/plugin.ts', '**/cli.ts'];
 const HUB_FEATURES = ['**/http/**', '**/auth/**', '**/metrics/**', '**/openwebui/**'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.youlab/**', 'test-results/**', 'playwright-report/**', 'YouLab/**'] },
+  { ignores: ['node_modules/**', '.tsbuild/**', 'dist/**', '.youlab/**', 'test-results/**', 'playwright-report/**', 'YouLab/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
