@@ -98,6 +98,11 @@ export const KB_CONFIG_TABLE = {
     doc: "how long a round waits for Open WebUI's processing of a file before leaving it pending",
   },
   retryBaseMs: { env: 'RALPH_SYNC_RETRY_BASE_MS', default: 60_000, doc: 'first backoff of a failed KB file (doubles, capped at 6 h)' },
+  maxFileBytes: {
+    env: 'RALPH_SYNC_MAX_KB_FILE_BYTES',
+    default: 10 * MiB,
+    doc: 'workspace files larger than this stay out of the KB (shown as ignored); 0: no limit',
+  },
   userMap: {
     env: 'RALPH_OPENWEBUI_USER_MAP',
     default: '',

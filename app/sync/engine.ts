@@ -7,12 +7,12 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createIgnore, type IgnoreMatcher } from '../../shared/ignore-rules.ts';
 import { pathKey } from '../../shared/paths.ts';
 import type { ActivityEntry, ConflictInfo, EngineIssue, EngineStatus, Resolution, RoundSummary, SyncEngineApi } from '../engine-api/types.ts';
 import { conflictInfo, ConflictResolver } from './conflict-resolver.ts';
 import { StatusBoard } from './engine-status.ts';
 import { FeedFollower } from './feed-follower.ts';
+import { FolderIgnore } from './folder-ignore.ts';
 import { HubClient, type HubVersion } from './hub-client.ts';
 import { runQuickRound, type RemoteHint } from './quick-round.ts';
 import { RoundError, toRoundError, type RoundContext, type RoundResult } from './round-context.ts';
@@ -55,7 +55,7 @@ export class SyncEngine implements SyncEngineApi {
   private readonly store: StateStore;
   private readonly lock: StateLock;
   private readonly trash: Trash;
-  private readonly ignore: IgnoreMatcher;
+  private readonly ignore: FolderIgnore;
   private readonly abort = new AbortController();
   private readonly scheduler: RoundScheduler;
   private readonly feed: FeedFollower;
@@ -84,7 +84,7 @@ export class SyncEngine implements SyncEngineApi {
     this.store = new StateStore(opts.stateDir);
     this.lock = new StateLock(opts.stateDir);
     this.trash = new Trash(join(opts.stateDir, 'trash'));
-    this.ignore = createIgnore(opts.ignore ?? []);
+    this.ignore = new FolderIgnore(opts.folder, opts.ignore ?? [], (line) => this.log(line));
     this.conflicts = new ConflictResolver(opts.folder, this.trash, this.store);
     this.scheduler = new RoundScheduler({
       full: () => this.rounds(),
@@ -202,6 +202,8 @@ export class SyncEngine implements SyncEngineApi {
     const total: RoundSummary = { uploaded: 0, downloaded: 0, deleted: 0, conflicts: 0, failed: 0, converged: false };
     try {
       await this.lock.acquire();
+      // Rules that changed apply to every path, not only the named ones: a full round does that.
+      if (await this.ignore.refresh()) return { summary: total, needFull: true };
       await this.conflicts.prune(this.state!);
       const r = await runQuickRound(this.roundContext(), local, remote).finally(() => this.watcher?.settle(this.leftAt));
       Object.assign(total, { uploaded: r.uploaded, downloaded: r.downloaded, deleted: r.deleted, converged: !r.needFull });
@@ -305,6 +307,7 @@ export class SyncEngine implements SyncEngineApi {
   }
 
   private async oneRound(): Promise<RoundResult> {
+    await this.ignore.refresh();
     await this.conflicts.prune(this.state!);
     try {
       return await runRound(this.roundContext());

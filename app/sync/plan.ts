@@ -4,6 +4,7 @@
 // file/folder and case clashes, conflict copies, paths the hub would refuse, and files the hub
 // refused before (413/507/400) that must not be retried in a loop.
 import { conflictCopyName, isConflictCopy } from '../../shared/conflict-name.ts';
+import { YOULABIGNORE } from '../../shared/ignore-rules.ts';
 import { caseKey, checkPath, parentsOf } from '../../shared/paths.ts';
 import { retryDue, type FailureRecord } from '../../shared/failure.ts';
 import { massDeleteGuard, reconcile, type GuardVerdict, type PlannedAction } from '../../shared/reconcile.ts';
@@ -77,6 +78,10 @@ export function planRound(input: PlanInput): Plan {
     return { steps: moves, guard: { stop: false }, work: moves.length };
   }
   const steps = contentSteps(input, actions, gone);
+  // The folder's rule file comes down alone; the rest is planned next round under the rules it
+  // brings (folder-ignore.ts), so a first sync never fetches what those rules leave out.
+  const rules = steps.find((s) => s.key === YOULABIGNORE && (s.kind === 'download' || s.kind === 'replace-local'));
+  if (rules && steps.length > 1) return { steps: [rules], guard: { stop: false }, work: 1 };
   const guard = massDeleteGuard({
     baseCount: input.base.size,
     localDeletes: steps.filter((s) => s.kind === 'delete-local').length,

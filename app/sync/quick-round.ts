@@ -9,7 +9,7 @@ import { lstat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { hashFile } from '../../shared/node/hash.ts';
-import type { IgnoreMatcher } from '../../shared/ignore-rules.ts';
+import { YOULABIGNORE, type IgnoreMatcher } from '../../shared/ignore-rules.ts';
 import { parentsOf, pathKey } from '../../shared/paths.ts';
 import type { FileEntry } from '../../shared/protocol.ts';
 import { executeSteps } from './executor.ts';
@@ -52,6 +52,8 @@ export async function runQuickRound(
   for (const k of remote.keys()) keys.add(k);
   if (keys.size === 0) return { needFull: false, uploaded: 0, downloaded: 0, deleted: 0 };
   if (keys.size > QUICK_MAX_PATHS || state.conflicts.length > 0) return FULL;
+  // The rule file changes what every other path does: the full round brings it first (plan.ts).
+  if (keys.has(YOULABIGNORE)) return FULL;
   const rootSt = await lstat(ctx.folder).catch(() => undefined); // missing root: the full round decides (and reports) it
   if (!rootSt?.isDirectory()) return FULL;
 

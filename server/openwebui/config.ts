@@ -19,6 +19,8 @@ export interface OpenWebUISyncConfig {
   userMap: Record<string, string>;
   processTimeoutMs: number;
   retryBaseMs: number;
+  /** Workspace files larger than this stay out of the KB; 0: no limit. */
+  maxFileBytes: number;
 }
 
 const bool = (v: string | undefined, dflt: boolean): boolean =>
@@ -67,5 +69,6 @@ export function loadOpenWebUIConfig(env: NodeJS.ProcessEnv = process.env): OpenW
     userMap: parseUserMap(env[T.userMap.env]),
     processTimeoutMs: num(T.processTimeoutMs.env, env[T.processTimeoutMs.env], T.processTimeoutMs.default, 0),
     retryBaseMs: num(T.retryBaseMs.env, env[T.retryBaseMs.env], T.retryBaseMs.default, 0),
+    maxFileBytes: num(T.maxFileBytes.env, env[T.maxFileBytes.env], T.maxFileBytes.default, 0),
   };
 }

@@ -46,6 +46,7 @@ export function installOpenWebUISync(deps: OpenWebUISyncDeps): OpenWebUISyncHand
     userMap: config.userMap,
     processTimeoutMs: config.processTimeoutMs,
     retryBaseMs: config.retryBaseMs,
+    maxFileBytes: config.maxFileBytes,
     ...(logger ? { logger } : {}),
     ...(deps.lock ? { lock: deps.lock } : {}),
     ...(deps.onRoundStart ? { onRoundStart: deps.onRoundStart } : {}),

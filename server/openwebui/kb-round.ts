@@ -8,6 +8,8 @@ import type { WorkspaceStore } from '../workspace/types.ts';
 import type { OpenWebUIClient } from './client.ts';
 import { OpenWebUIError } from './http.ts';
 import { ensureKnowledge } from './kb-knowledge.ts';
+import type { KbExclusion } from './exclude.ts';
+import { loadKbExclusion } from './kb-ignore-file.ts';
 import type { KbSteps, LocalEntry, RoundContext } from './kb-steps.ts';
 import type { KbSyncLogger, SyncSummary } from './kb-types.ts';
 import { planRound, viewRemote, type Direction, type Plan, type RemoteView, type Step } from './plan.ts';
@@ -19,6 +21,8 @@ export interface KbRoundDeps {
   store: WorkspaceStore;
   steps: KbSteps;
   extensions: readonly string[];
+  /** Largest workspace file sent to the KB (RALPH_SYNC_MAX_KB_FILE_BYTES); 0 or absent: no limit. */
+  maxFileBytes?: number | undefined;
   /** The user's KB name. */
   knowledgeName: string;
   userMap?: Readonly<Record<string, string>> | undefined;
@@ -34,6 +38,8 @@ interface Sides {
   localEntries: Map<string, LocalEntry>;
   remote: RemoteView;
   localRootGone: boolean;
+  /** What never goes to the KB (exclude.ts), with the workspace's own .youlabignore. */
+  exclusion: KbExclusion;
 }
 
 export async function runKbRound(deps: KbRoundDeps, userId: string, direction: Direction): Promise<SyncSummary> {
@@ -82,6 +88,7 @@ class KbRound {
       extensions: this.deps.extensions,
       now: started,
       localRootGone: sides.localRootGone,
+      exclusion: sides.exclusion,
     });
     this.reportHeld(plan, summary);
     await this.tidy(plan, sides);
@@ -95,6 +102,8 @@ class KbRound {
     const listing = await store.list(this.userId);
     const localEntries = new Map(listing.files.map((f) => [f.path, f]));
     const local = new Map(listing.files.map((f) => [f.path, f.hash]));
+    const { exclusion, errors } = await loadKbExclusion(store, this.userId, listing.files, this.deps.maxFileBytes);
+    for (const e of errors) summary.skipped.push({ path: '.youlabignore', reason: `rule left out: ${e}` });
 
     const remote = viewRemote(await client.listKnowledgeFiles(kbId), this.state);
     // Releases before 0.9.6 do not say the raw-bytes hash: learn it from the bytes.
@@ -112,13 +121,14 @@ class KbRound {
       (st) => !st.isDirectory(),
       () => true,
     );
-    return { local, localEntries, remote, localRootGone };
+    return { local, localEntries, remote, localRootGone, exclusion };
   }
 
   private reportHeld(plan: Plan, summary: SyncSummary): void {
     if (plan.guard) summary.guard = plan.guard;
     for (const h of plan.held) {
       if (h.why === 'unsupported_type') summary.skipped.push({ path: h.path, reason: 'unsupported_type' });
+      else if (h.why === 'excluded') summary.skipped.push({ path: h.path, reason: `ignored (${h.rule}): the KB file is left alone` });
       else if (h.why === 'backoff')
         summary.failed.push({
           path: h.path,

@@ -1,7 +1,6 @@
 // Carrying out one round's steps (plan.ts decides them): uploads that replace a KB file only after
 // the new one is processed and added, downloads and deletes with the workspace's hash as
 // precondition, and a failure record with backoff for what Open WebUI or the workspace refuses.
-import { conflictCopyName } from '../../shared/conflict-name.ts';
 import type { BackoffRule } from '../../shared/failure.ts';
 import { hashBytes } from '../../shared/node/hash.ts';
 import { StoreError } from '../store-error.ts';
@@ -98,7 +97,7 @@ export class KbSteps {
 
   private async conflict(ctx: RoundContext, step: Extract<Step, { kind: 'conflict' }>): Promise<void> {
     const bytes = await this.opts.client.downloadFile(step.remote.id);
-    const copy = conflictCopyName(step.path, 'openwebui', this.opts.now());
+    const copy = step.copy; // a free name, chosen by the plan
     const written = await this.writeLocal(ctx.userId, copy, bytes, undefined);
     if (!written) return;
     // The KB file now stands for the copy; the workspace's version goes up under the path.

@@ -2,6 +2,8 @@
 // per user here and behind the cross-instance lock when there is one; status() per file.
 import type { WorkspaceStore } from '../workspace/types.ts';
 import type { OpenWebUIClient } from './client.ts';
+import { kbExclusion } from './exclude.ts';
+import { loadKbExclusion } from './kb-ignore-file.ts';
 import { runKbRound } from './kb-round.ts';
 import { KbSteps } from './kb-steps.ts';
 import type { FileStatus, KbSyncLogger, SyncSummary, UserKbStatus } from './kb-types.ts';
@@ -14,6 +16,8 @@ export interface KbSyncOptions {
   /** KB name is `${prefix}-${userId}`. */
   prefix?: string;
   extensions: readonly string[];
+  /** Largest workspace file sent to the KB (RALPH_SYNC_MAX_KB_FILE_BYTES); 0 or absent: no limit. */
+  maxFileBytes?: number;
   /** Hub user id -> Open WebUI user id or email. Unmapped users are their own Open WebUI id. */
   userMap?: Readonly<Record<string, string>>;
   /** How long a round waits for one upload's processing before leaving it pending. */
@@ -106,6 +110,7 @@ export class KbSync {
         store,
         steps: this.steps,
         extensions,
+        maxFileBytes: this.opts.maxFileBytes,
         knowledgeName: this.knowledgeName(userId),
         userMap,
         logger,
@@ -129,12 +134,19 @@ export class KbSync {
   async status(userId: string): Promise<UserKbStatus> {
     const state = await loadState(this.opts.store.stateDir(userId), userId);
     const { files } = await this.opts.store.list(userId).catch(() => ({ files: [] })); // status works without the listing (a workspace being created): files show from the state alone
+    const { maxFileBytes } = this.opts;
+    const { exclusion } = await loadKbExclusion(this.opts.store, userId, files, maxFileBytes).catch(() => ({
+      exclusion: kbExclusion({ files, youlabignore: [], maxFileBytes }),
+    })); // .youlabignore changing while read: this answer goes by the defaults alone, the next one by the file
     const out: FileStatus[] = [];
     for (const f of files) {
       const base = state.files[f.path];
       const failure = state.failures[f.path];
       const pending = state.pending[f.path];
-      if (base && base.hash === f.hash) {
+      const rule = exclusion.ruleFor(f.path);
+      if (rule !== undefined) {
+        out.push({ path: f.path, state: 'ignored', hash: f.hash, rule });
+      } else if (base && base.hash === f.hash) {
         out.push({ path: f.path, state: 'synced', hash: f.hash, openwebui_file_id: base.openwebui_file_id });
       } else if (failure && failure.side === 'to_openwebui' && failure.hash === f.hash) {
         out.push({

@@ -29,7 +29,8 @@ export interface SyncSummary {
   finished_at: string;
 }
 
-export type FileSyncState = 'synced' | 'pending' | 'failed' | 'skipped';
+/** 'ignored': the rules keep the file out of the KB (server/openwebui/exclude.ts); `rule` says which. */
+export type FileSyncState = 'synced' | 'pending' | 'failed' | 'skipped' | 'ignored';
 
 export interface FileStatus {
   path: string;
@@ -37,6 +38,8 @@ export interface FileStatus {
   hash: string;
   openwebui_file_id?: string;
   reason?: string;
+  /** For 'ignored': `default: node_modules/`, `.youlabignore: *.log`, `too large: over N bytes`. */
+  rule?: string;
   message?: string;
   next_retry_at?: string;
 }

@@ -1,11 +1,13 @@
 // Pure decisions of the workspace <-> knowledge-base round: which KB file stands for which
 // workspace path, what to do per path (shared/reconcile.ts decides), and when a failed file may
 // be tried again. No I/O here, no clocks: `now` comes in.
+import { conflictCopyName, isConflictCopy } from '../../shared/conflict-name.ts';
 import { nextFailure, retryDue, type BackoffRule } from '../../shared/failure.ts';
 import { HASH_PREFIX } from '../../shared/hash.ts';
 import { checkPath } from '../../shared/paths.ts';
 import { reconcile, massDeleteGuard, type Decision, type PlannedAction } from '../../shared/reconcile.ts';
 import type { StepKind } from '../../shared/steps.ts';
+import type { KbExclusion } from './exclude.ts';
 import { HUB_MARKER } from './markers.ts';
 import type { OwuiFile } from './schemas.ts';
 import type { Failure, FailureReason, FailureSide, SyncState } from './state-schema.ts';
@@ -119,8 +121,10 @@ type OfSharedKinds<S extends { kind: StepKind }> = S;
 export type Step = OfSharedKinds<
   | { kind: 'upload'; path: string; hash: string; replaces?: string }
   | { kind: 'download'; path: string; remote: RemoteFile; localHash: string | undefined }
-  | { kind: 'conflict'; path: string; remote: RemoteFile; localHash: string }
-  | { kind: 'delete-remote'; path: string; fileId: string }
+  /** `copy`: a free name for the KB's version (see `copyNames`). */
+  | { kind: 'conflict'; path: string; remote: RemoteFile; localHash: string; copy: string }
+  /** `excluded`: the rule that now leaves the path out of the KB (exclude.ts); the workspace file stays. */
+  | { kind: 'delete-remote'; path: string; fileId: string; excluded?: string }
   | { kind: 'delete-local'; path: string; baseHash: string }
   | { kind: 'record-base'; path: string; remote: RemoteFile }
   | { kind: 'drop-base'; path: string }
@@ -129,7 +133,9 @@ export type Step = OfSharedKinds<
 export type Hold =
   | { path: string; why: 'direction'; decision: Decision['kind'] }
   | { path: string; why: 'unsupported_type' }
-  | { path: string; why: 'backoff'; failure: Failure };
+  | { path: string; why: 'backoff'; failure: Failure }
+  /** A KB file at a path the rules exclude that the hub leaves alone (a web upload, or no base for it). */
+  | { path: string; why: 'excluded'; rule: string };
 
 export interface Plan {
   steps: Step[];
@@ -147,22 +153,102 @@ export interface PlanInput {
   now: Date;
   /** The workspace folder itself is missing (not merely empty: emptying it file by file is legitimate). */
   localRootGone?: boolean;
+  /** Paths that never go to the KB (exclude.ts); none when absent. */
+  exclusion?: KbExclusion;
 }
 
 /** The round's steps, deletes first so a rename never trips duplicate detection. */
 export function planRound(input: PlanInput): Plan {
-  const base = new Map(Object.entries(input.state.files).map(([p, f]) => [p, f.hash]));
+  const excluded = excludedPaths(input);
+  const kept = ([p]: [string, unknown]): boolean => !excluded.has(p);
+  const base = new Map(Object.entries(input.state.files).filter(kept).map(([p, f]) => [p, f.hash]));
+  const local = excluded.size > 0 ? new Map([...input.local].filter(kept)) : input.local;
   const remoteHashes = new Map<string, string>();
-  for (const [p, r] of input.remote.byPath) remoteHashes.set(p, r.hash ?? `unknown:${r.id}`);
+  for (const [p, r] of input.remote.byPath) if (!excluded.has(p)) remoteHashes.set(p, r.hash ?? `unknown:${r.id}`);
 
   const steps: Step[] = [];
   const held: Hold[] = [];
-  for (const a of reconcile(base, input.local, remoteHashes)) planPath(input, a, steps, held);
-  return guardDeletes(input, base.size, steps, held);
+  const names = copyNames(input);
+  for (const a of reconcile(base, local, remoteHashes)) planPath(input, a, steps, held, names);
+  for (const [path, rule] of excluded) planExcluded(input, path, rule, steps, held);
+  return guardDeletes(input, Object.keys(input.state.files).length, steps, held);
+}
+
+/**
+ * Every path of the round (workspace, base, KB) that the rules keep out of the KB, with its rule.
+ * Such a path takes no part in the decision table: nothing of it goes up or comes down.
+ */
+function excludedPaths(input: PlanInput): Map<string, string> {
+  const out = new Map<string, string>();
+  const { exclusion } = input;
+  if (!exclusion) return out;
+  const seen = new Set<string>();
+  const check = (p: string): void => {
+    if (seen.has(p)) return;
+    seen.add(p);
+    const rule = exclusion.ruleFor(p);
+    if (rule !== undefined) out.set(p, rule);
+  };
+  for (const p of input.local.keys()) check(p);
+  for (const p of Object.keys(input.state.files)) check(p);
+  for (const p of input.remote.byPath.keys()) check(p);
+  return out;
+}
+
+/**
+ * An excluded path. A KB file the hub put there (base source 'ralph') is removed from the KB and
+ * its base forgotten; the workspace file is never touched. A web upload is the user's own choice
+ * for the KB: it stays there, unsynced (its base, if any, kept for when the rule goes away), and
+ * is reported. Without a base the hub deletes nothing in the KB (SYNC-SPEC "Deletes in the KB
+ * need a base").
+ */
+function planExcluded(input: PlanInput, path: string, rule: string, steps: Step[], held: Hold[]): void {
+  const base = input.state.files[path];
+  const r = input.remote.byPath.get(path);
+  if (base?.source === 'ralph') {
+    const hubFile = r && (r.id === base.openwebui_file_id || r.hubCreated) ? r : undefined;
+    if (hubFile && input.direction === 'from_openwebui') {
+      held.push({ path, why: 'direction', decision: 'delete-remote' });
+      return;
+    }
+    if (hubFile) {
+      steps.push({ kind: 'delete-remote', path, fileId: hubFile.id, excluded: rule });
+      return;
+    }
+    // The hub's file is no longer in the KB: only the base is left to forget.
+    steps.push({ kind: 'drop-base', path });
+  }
+  if (r) held.push({ path, why: 'excluded', rule });
+}
+
+/**
+ * A free name for the KB version of a conflict. The name carries the time to the second, so a
+ * second conflict at one path within that second (a web upload after a conflict whose upload
+ * failed) would get the first one's name: the write then found the name taken, and the conflict
+ * was never settled (docs/RELIABILITY.md "Bugs found and fixed", 10). The stamp moves on a
+ * second at a time until the name is free in the workspace, the base, the KB and this plan.
+ */
+function copyNames(input: PlanInput): (path: string) => string {
+  let taken: Set<string> | undefined;
+  return (path) => {
+    taken ??= new Set([
+      ...input.local.keys(),
+      ...Object.keys(input.state.files),
+      ...Object.keys(input.state.pending),
+      ...input.remote.byPath.keys(),
+    ]);
+    for (let s = 0; ; s++) {
+      const name = conflictCopyName(path, 'openwebui', new Date(input.now.getTime() + s * 1000));
+      if (!taken.has(name)) {
+        taken.add(name);
+        return name;
+      }
+    }
+  };
 }
 
 /** One path's step, or why it is held, by the decision shared/reconcile.ts made for it. */
-function planPath(input: PlanInput, a: PlannedAction, steps: Step[], held: Hold[]): void {
+function planPath(input: PlanInput, a: PlannedAction, steps: Step[], held: Hold[], copyName: (path: string) => string): void {
   const { state, remote, direction, extensions, now } = input;
   const toKb = direction !== 'from_openwebui';
   const fromKb = direction !== 'to_openwebui';
@@ -195,7 +281,14 @@ function planPath(input: PlanInput, a: PlannedAction, steps: Step[], held: Hold[
       // The workspace keeps the path (the hub is authoritative); the KB's version is kept as a copy.
       if (!fromKb) { hold(); break; }
       if (inBackoff(a.path, a.remote, 'from_openwebui')) break;
-      steps.push({ kind: 'conflict', path: a.path, remote: r!, localHash: a.local! });
+      if (isConflictCopy(a.path)) {
+        // A conflict copy never gets a copy of its own (SYNC-SPEC "Conflicts"). The KB has no
+        // history, so its bytes are the ones that must not be lost: they replace the workspace's,
+        // whose old bytes the store keeps as a version (SYNC-SPEC "Kept versions").
+        steps.push({ kind: 'download', path: a.path, remote: r!, localHash: a.local });
+        break;
+      }
+      steps.push({ kind: 'conflict', path: a.path, remote: r!, localHash: a.local!, copy: copyName(a.path) });
       break;
     case 'delete-remote':
       if (!toKb) { hold(); break; }
@@ -216,25 +309,32 @@ function planPath(input: PlanInput, a: PlannedAction, steps: Step[], held: Hold[
   }
 }
 
-/** Deletes first; all of them dropped when the mass-delete guard stops them. */
+/**
+ * Deletes first; a group of deletes is dropped when the mass-delete guard stops it. The removals
+ * the ignore rules ask for are weighed on their own: a rule that excludes most of the KB holds
+ * them back (and says so) without also holding back the deletes a user made, and those in turn
+ * cannot hide such a rule.
+ */
 function guardDeletes(input: PlanInput, baseCount: number, steps: Step[], held: Hold[]): Plan {
+  const isRemoval = (s: Step): boolean => s.kind === 'delete-remote' && s.excluded !== undefined;
   const localDeletes = steps.filter((s) => s.kind === 'delete-local').length;
-  const remoteDeletes = steps.filter((s) => s.kind === 'delete-remote').length;
-  const verdict = massDeleteGuard({
-    baseCount,
-    localDeletes,
-    remoteDeletes,
-    localRootGone: Boolean(input.localRootGone) && remoteDeletes > 0,
-  });
+  const remoteDeletes = steps.filter((s) => s.kind === 'delete-remote' && !isRemoval(s)).length;
+  const removals = steps.filter(isRemoval).length;
+  const gone = Boolean(input.localRootGone);
+  const verdict = massDeleteGuard({ baseCount, localDeletes, remoteDeletes, localRootGone: gone && remoteDeletes > 0 });
+  // A missing workspace read as no rules at all (no .youlabignore, no sizes): hold the removals too.
+  const rules = massDeleteGuard({ baseCount, localDeletes: 0, remoteDeletes: removals, localRootGone: gone && removals > 0 });
+  const stopped = (s: Step): boolean =>
+    isRemoval(s) ? rules.stop : (s.kind === 'delete-local' || s.kind === 'delete-remote') && verdict.stop;
+  const reasons = [
+    ...(verdict.stop ? [verdict.reason] : []),
+    ...(rules.stop
+      ? [gone ? `the workspace folder is missing: ${removals} removals by the ignore rules wait` : `the ignore rules would remove ${removals} of ${baseCount} files from the KB (over 50%): they stay there`]
+      : []),
+  ];
   const order = (s: Step): number => (s.kind === 'delete-remote' || s.kind === 'delete-local' ? 0 : 1);
-  if (verdict.stop) {
-    return {
-      steps: steps.filter((s) => s.kind !== 'delete-local' && s.kind !== 'delete-remote').sort((a, b) => order(a) - order(b)),
-      held,
-      guard: verdict.reason,
-    };
-  }
-  return { steps: [...steps].sort((a, b) => order(a) - order(b)), held };
+  const kept = steps.filter((s) => !stopped(s)).sort((a, b) => order(a) - order(b));
+  return reasons.length > 0 ? { steps: kept, held, guard: reasons.join('; ') } : { steps: kept, held };
 }
 
 /**

@@ -68,7 +68,7 @@ describe.each(targets)('Open WebUI KB contract: $name', ({ name, start }) => {
   }, 60_000);
 
   /** A fresh Open WebUI user, a fresh workspace, and the hub's KB sync for them. */
-  async function setup(opts: { processTimeoutMs?: number } = {}) {
+  async function setup(opts: { processTimeoutMs?: number; maxFileBytes?: number } = {}) {
     const t = target!;
     const user = await t.createUser('Student');
     const root = await tempRoot();
@@ -81,6 +81,7 @@ describe.each(targets)('Open WebUI KB contract: $name', ({ name, start }) => {
       extensions: DEFAULT_EXTENSIONS,
       processTimeoutMs: opts.processTimeoutMs ?? 30_000,
       retryBaseMs: 60_000,
+      ...(opts.maxFileBytes !== undefined ? { maxFileBytes: opts.maxFileBytes } : {}),
     });
     const web = asUser(t, user.token);
     const admin = asUser(t, t.adminApiKey);
@@ -401,6 +402,71 @@ describe.each(targets)('Open WebUI KB contract: $name', ({ name, start }) => {
     expect(await kbPaths(s1.knowledge_id)).toEqual(['plan.md', 'plan.md']);
     const s3 = await sync.sync(uid);
     expect([...s3.uploaded, ...s3.downloaded, ...s3.conflicts]).toEqual([]);
+  });
+
+  it('KB: only what belongs in a KB: node_modules/ and .git/ never reach it, .youlabignore rules apply, a file the hub uploaded and is now ignored leaves it (never the workspace)', async (ctx) => {
+    live(ctx);
+    const { uid, store, sync, web, admin, kbPaths, readState } = await setup({ maxFileBytes: 4096 });
+    const ws = store.workspaceDir(uid);
+    await putFile(store, uid, 'notes.md', 'Notes about the okapi.\n');
+    await putFile(store, uid, 'drafts/plan.md', 'A first plan, uploaded before any rule.\n');
+    await putFile(store, uid, 'node_modules/left-pad/README.md', '# left-pad\nPads strings on the left.\n');
+    await putFile(store, uid, 'node_modules/left-pad/index.js', 'module.exports = (s) => s;\n');
+    await putFile(store, uid, '.git/description.md', 'Unnamed repository; edit this file to name it.\n');
+    await putFile(store, uid, '.git/hooks/post-update.sh', '#!/bin/sh\nexec git update-server-info\n');
+    await putFile(store, uid, 'package-lock.json', '{"lockfileVersion": 3}\n');
+    await putFile(store, uid, 'big.md', `${'a long line of text. '.repeat(250)}\n`);
+    const s1 = await sync.sync(uid);
+    expect(s1.uploaded.sort()).toEqual(['drafts/plan.md', 'notes.md']);
+    const kbId = s1.knowledge_id;
+    const planId = (await readState()).files['drafts/plan.md']!.openwebui_file_id;
+    // A web upload the coming rule will cover: adopted now, so its base says the user put it there.
+    const webId = await web.upload('idea.draft.md', 'An idea typed into the browser.\n');
+    expect(await web.waitProcessed(webId)).toBe('completed');
+    await web.addToKnowledge(kbId, webId);
+    expect((await sync.sync(uid)).downloaded).toEqual(['idea.draft.md']);
+
+    await putFile(store, uid, '.youlabignore', '# not for the KB\ndrafts/\n*.draft.md\n');
+    const s2 = await sync.sync(uid);
+    // The hub's own upload leaves the KB, and Open WebUI (the file is deleted, not only unlinked)...
+    expect(s2.deleted_in_openwebui).toEqual(['drafts/plan.md']);
+    expect(await admin.allFileIds()).not.toContain(planId);
+    // ...the web upload stays in the KB, reported; the workspace keeps both files.
+    expect(s2.skipped).toContainEqual({ path: 'idea.draft.md', reason: 'ignored (.youlabignore: *.draft.md): the KB file is left alone' });
+    expect(await kbPaths(kbId)).toEqual(['idea.draft.md', 'notes.md']);
+    expect(await readFile(join(ws, 'drafts/plan.md'), 'utf8')).toBe('A first plan, uploaded before any rule.\n');
+    expect(await readFile(join(ws, 'idea.draft.md'), 'utf8')).toBe('An idea typed into the browser.\n');
+    const st = await readState();
+    expect(st.files['drafts/plan.md']).toBeUndefined();
+    expect(st.files['idea.draft.md']).toMatchObject({ source: 'openwebui', openwebui_file_id: webId });
+
+    // Every workspace file is in the status; the excluded ones as ignored, with the rule.
+    const status = (await sync.status(uid)).files.map((f) => [f.path, f.state, f.rule]);
+    expect(status).toEqual([
+      ['.git/description.md', 'ignored', 'default: .git/'],
+      ['.git/hooks/post-update.sh', 'ignored', 'default: .git/'],
+      ['.youlabignore', 'ignored', 'default: .youlabignore'],
+      ['big.md', 'ignored', 'too large: over 4096 bytes'],
+      ['drafts/plan.md', 'ignored', '.youlabignore: drafts/'],
+      ['idea.draft.md', 'ignored', '.youlabignore: *.draft.md'],
+      ['node_modules/left-pad/index.js', 'ignored', 'default: node_modules/'],
+      ['node_modules/left-pad/README.md', 'ignored', 'default: node_modules/'],
+      ['notes.md', 'synced', undefined],
+      ['package-lock.json', 'ignored', 'default: package-lock.json'],
+    ]);
+
+    // Quiet: an edit of an excluded file goes nowhere, nothing else moves.
+    await putFile(store, uid, 'drafts/plan.md', 'A second plan, still not for the KB.\n');
+    const s3 = await sync.sync(uid);
+    expect([...s3.uploaded, ...s3.downloaded, ...s3.deleted_in_openwebui, ...s3.deleted_in_workspace]).toEqual([]);
+    expect(await kbPaths(kbId)).toEqual(['idea.draft.md', 'notes.md']);
+
+    // The rule taken away: the folder goes up again; the web upload is synced as before.
+    await putFile(store, uid, '.youlabignore', '# nothing left out\n');
+    const s4 = await sync.sync(uid);
+    expect(s4.uploaded).toEqual(['drafts/plan.md']);
+    expect(await kbPaths(kbId)).toEqual(['drafts/plan.md', 'idea.draft.md', 'notes.md']);
+    expect((await readState()).files['idea.draft.md']?.openwebui_file_id).toBe(webId);
   });
 
   it('retrieval: a query against the user KB finds text from a synced file', async (ctx) => {

@@ -6,6 +6,7 @@ import { contentTypeFor } from '../../server/openwebui/client.ts';
 import { loadOpenWebUIConfig, parseUserMap } from '../../server/openwebui/config.ts';
 import { classifyDetail, versionAtLeast } from '../../server/openwebui/http.ts';
 import { HUB_MARKER } from '../../server/openwebui/markers.ts';
+import { kbExclusion } from '../../server/openwebui/exclude.ts';
 import { DEFAULT_EXTENSIONS, nextKbFailure, planRound, viewRemote } from '../../server/openwebui/plan.ts';
 import type { OwuiFile } from '../../server/openwebui/schemas.ts';
 import { emptyState, type Failure, type SyncState } from '../../server/openwebui/state-schema.ts';
@@ -143,6 +144,103 @@ describe('planRound', () => {
   });
 });
 
+describe('planRound: what the rules exclude, and conflict copies', () => {
+  const base = { extensions: DEFAULT_EXTENSIONS, now };
+  const rules = (youlabignore: string[] = [], listing: string[] = []) =>
+    kbExclusion({ files: listing.map((path) => ({ path, size: 1 })), youlabignore });
+
+  it("nothing excluded goes up or comes down; the hub's own KB file leaves the KB, a web upload stays; the workspace is never touched", () => {
+    const st = stateWith({ 'debug.log': { hash: H('log'), id: 'hub-log' }, 'notes.md': { hash: H('n'), id: 'hub-n' } });
+    st.files['web.log'] = { path: 'web.log', hash: H('web'), size: 1, modified: '', source: 'openwebui', openwebui_file_id: 'web-log', synced_at: '' };
+    const remote = viewRemote(
+      [
+        kbFile('hub-log', 'debug.log', 'log', { hub: true, path: 'debug.log' }),
+        kbFile('hub-n', 'notes.md', 'n', { hub: true, path: 'notes.md' }),
+        kbFile('web-log', 'web.log', 'web'),
+        kbFile('web-new', 'other.log', 'other'),
+      ],
+      st,
+    );
+    const local = new Map([
+      ['debug.log', H('log2')],
+      ['notes.md', H('n')],
+      ['web.log', H('web')],
+      ['node_modules/x/README.md', H('nm')],
+      ['.git/description.md', H('git')],
+    ]);
+    const plan = planRound({ ...base, state: st, local, remote, direction: 'bidirectional', exclusion: rules(['*.log']) });
+    expect(plan.steps).toEqual([{ kind: 'delete-remote', path: 'debug.log', fileId: 'hub-log', excluded: '.youlabignore: *.log' }]);
+    expect(plan.held).toEqual([
+      { path: 'web.log', why: 'excluded', rule: '.youlabignore: *.log' },
+      { path: 'other.log', why: 'excluded', rule: '.youlabignore: *.log' },
+    ]);
+    expect(plan.guard).toBeUndefined();
+    // Without the rules, the same sides would upload everything and bring the web file in.
+    const open = planRound({ ...base, state: st, local, remote, direction: 'bidirectional' });
+    expect(open.steps.map((s) => [s.kind, s.path]).sort()).toEqual([
+      ['download', 'other.log'],
+      ['upload', '.git/description.md'],
+      ['upload', 'debug.log'],
+      ['upload', 'node_modules/x/README.md'],
+    ]);
+  });
+
+  it("an excluded hub file already gone from the KB only loses its base; from_openwebui holds the removal", () => {
+    const st = stateWith({ 'dist/a.md': { hash: H('a'), id: 'gone' }, 'dist/b.md': { hash: H('b'), id: 'b1' } });
+    const remote = viewRemote([kbFile('b1', 'b.md', 'b', { hub: true, path: 'dist/b.md' })], st);
+    const local = new Map([['dist/a.md', H('a')], ['dist/b.md', H('b')]]);
+    expect(planRound({ ...base, state: st, local, remote, direction: 'bidirectional', exclusion: rules() }).steps).toEqual([
+      { kind: 'delete-remote', path: 'dist/b.md', fileId: 'b1', excluded: 'default: dist/' },
+      { kind: 'drop-base', path: 'dist/a.md' },
+    ]);
+    const held = planRound({ ...base, state: st, local, remote, direction: 'from_openwebui', exclusion: rules() });
+    expect(held.steps).toEqual([{ kind: 'drop-base', path: 'dist/a.md' }]);
+    expect(held.held).toEqual([{ path: 'dist/b.md', why: 'direction', decision: 'delete-remote' }]);
+  });
+
+  it('the mass-delete guard holds removals when a rule would empty most of the KB, without holding the deletes a user made', () => {
+    const files: Record<string, { hash: string; id: string }> = {};
+    for (let i = 0; i < 20; i++) files[`f${i}.md`] = { hash: H(String(i)), id: `id${i}` };
+    const st = stateWith(files);
+    const remote = viewRemote(Object.entries(files).map(([p, f]) => kbFile(f.id, p, p.slice(1, -3), { hub: true, path: p })), st);
+    const local = new Map(Object.entries(files).filter(([p]) => p !== 'f0.md').map(([p, f]) => [p, f.hash]));
+    const plan = planRound({ ...base, state: st, local, remote, direction: 'bidirectional', exclusion: rules(['f1*.md']) });
+    // f1.md and f10..f19.md: 11 of 20 would leave the KB by the rule: held, and said so.
+    expect(plan.guard).toMatch(/ignore rules would remove 11 of 20 files/);
+    expect(plan.steps).toEqual([{ kind: 'delete-remote', path: 'f0.md', fileId: 'id0' }]);
+    // Under the share, they go.
+    const few = planRound({ ...base, state: st, local, remote, direction: 'bidirectional', exclusion: rules(['f1.md', 'f2.md']) });
+    expect(few.guard).toBeUndefined();
+    expect(few.steps.map((s) => s.path).sort()).toEqual(['f0.md', 'f1.md', 'f2.md']);
+  });
+
+  it('two conflicts at one path within a second get two copy names; a conflict copy never gets a copy of its own', () => {
+    const copy = 'w1 (conflict openwebui 2026-01-28 120000).md';
+    const st = emptyState('u1');
+    st.files[copy] = { path: copy, hash: H('first web'), size: 1, modified: '', source: 'openwebui', openwebui_file_id: 'web1', synced_at: '' };
+    const remote = viewRemote(
+      [kbFile('web1', 'w1.md', 'first web', { created_at: 1 }), kbFile('web2', 'w1.md', 'second web', { created_at: 1 }), kbFile('web3', 'x.md', 'x web')],
+      st,
+    );
+    const local = new Map([
+      ['w1.md', H('workspace')],
+      [copy, H('first web')],
+      ['x.md', H('x here')],
+    ]);
+    const plan = planRound({ ...base, state: st, local, remote, direction: 'bidirectional' });
+    expect(plan.steps.map((s) => (s.kind === 'conflict' ? [s.path, s.copy] : [s.kind, s.path]))).toEqual([
+      ['w1.md', 'w1 (conflict openwebui 2026-01-28 120001).md'],
+      ['x.md', 'x (conflict openwebui 2026-01-28 120000).md'],
+    ]);
+
+    // The copy itself changed on both sides: the KB's bytes replace the workspace's (the store keeps those).
+    const st2 = emptyState('u1');
+    const r2 = viewRemote([kbFile('web4', copy, 'kb side')], st2);
+    const p2 = planRound({ ...base, state: st2, local: new Map([[copy, H('workspace side')]]), remote: r2, direction: 'bidirectional' });
+    expect(p2.steps).toEqual([{ kind: 'download', path: copy, remote: expect.objectContaining({ id: 'web4' }), localHash: H('workspace side') }]);
+  });
+});
+
 describe('backoff, config, client helpers', () => {
   it('backoff doubles per attempt of the same content and is capped; new content starts over', () => {
     const fail = (previous: Failure | undefined, hash: string): Failure =>
@@ -168,6 +266,9 @@ describe('backoff, config, client helpers', () => {
     expect(loadOpenWebUIConfig({ RALPH_OPENWEBUI_URL: 'http://x', RALPH_OPENWEBUI_API_KEY: 'k', RALPH_SYNC_TO_OPENWEBUI: 'false' }).enabled).toBe(false);
     expect(() => loadOpenWebUIConfig({ RALPH_SYNC_INTERVAL: 'soon' })).toThrow(/RALPH_SYNC_INTERVAL/);
     expect(parseUserMap('{"a":"b"}')).toEqual({ a: 'b' });
+    expect(loadOpenWebUIConfig({}).maxFileBytes).toBe(10 * 1024 * 1024);
+    expect(loadOpenWebUIConfig({ RALPH_SYNC_MAX_KB_FILE_BYTES: '0' }).maxFileBytes).toBe(0);
+    expect(() => loadOpenWebUIConfig({ RALPH_SYNC_MAX_KB_FILE_BYTES: 'big' })).toThrow(/RALPH_SYNC_MAX_KB_FILE_BYTES/);
   });
 
   it('sends sane content types and classifies Open WebUI errors', () => {
