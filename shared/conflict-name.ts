@@ -24,6 +24,18 @@ function stamp(d: Date): string {
   );
 }
 
+/**
+ * A conflict copy name that `taken` does not hold. The name carries the time to the second, so
+ * two conflicts at one path within one second would share it, and the second copy would replace
+ * the first (a rename overwrites): the stamp moves on a second at a time until the name is free.
+ */
+export function freeConflictCopyName(path: string, device: string, when: Date, taken: (name: string) => boolean): string {
+  for (let s = 0; ; s++) {
+    const name = conflictCopyName(path, device, new Date(when.getTime() + s * 1000));
+    if (!taken(name)) return name;
+  }
+}
+
 export function isConflictCopy(path: string): boolean {
   const name = path.slice(path.lastIndexOf('/') + 1);
   return CONFLICT_MARK.test(name);

@@ -3,9 +3,9 @@
 // this module adds what the table leaves to the client: where a file lives on disk (NFC vs NFD),
 // file/folder and case clashes, conflict copies, paths the hub would refuse, and files the hub
 // refused before (413/507/400) that must not be retried in a loop.
-import { conflictCopyName, isConflictCopy } from '../../shared/conflict-name.ts';
+import { freeConflictCopyName, isConflictCopy } from '../../shared/conflict-name.ts';
 import { YOULABIGNORE } from '../../shared/ignore-rules.ts';
-import { caseKey, checkPath, parentsOf } from '../../shared/paths.ts';
+import { caseKey, checkPath, parentsOf, pathKey } from '../../shared/paths.ts';
 import { retryDue, type FailureRecord } from '../../shared/failure.ts';
 import { massDeleteGuard, reconcile, type GuardVerdict, type PlannedAction } from '../../shared/reconcile.ts';
 import type { StepKind } from '../../shared/steps.ts';
@@ -69,7 +69,11 @@ export interface Plan {
   work: number;
 }
 
-export function planRound(input: PlanInput): Plan {
+/** The plan's inputs, and the one source of conflict copy names for this plan. */
+type PlanContext = PlanInput & { copyName: (path: string) => string };
+
+export function planRound(planInput: PlanInput): Plan {
+  const input: PlanContext = { ...planInput, copyName: copyNames(planInput) };
   const actions = decideChanged(input);
   const { finalFiles, gone } = finalShape(input, actions);
   const moves = [...twinMoves(input), ...fileFolderClashes(input, finalFiles)];
@@ -94,12 +98,12 @@ export function planRound(input: PlanInput): Plan {
 }
 
 /** NFC/NFD twins: two names on disk for one workspace path. Keep the NFC one, move the other aside. */
-function twinMoves(input: PlanInput): Step[] {
+function twinMoves(input: PlanContext): Step[] {
   return (input.twins ?? []).map((t) => ({
     kind: 'move-aside',
     key: t.key,
     fromRel: t.rel,
-    toRel: conflictCopyName(t.rel, input.device, input.now),
+    toRel: input.copyName(t.rel),
     why: 'two spellings (NFC/NFD) of one name',
   }));
 }
@@ -141,7 +145,7 @@ function finalShape(input: PlanInput, actions: readonly PlannedAction[]): { fina
 }
 
 /** One step per decided path (none for "nothing"), in the table's path order. */
-function contentSteps(input: PlanInput, actions: readonly PlannedAction[], gone: ReadonlySet<string>): Step[] {
+function contentSteps(input: PlanContext, actions: readonly PlannedAction[], gone: ReadonlySet<string>): Step[] {
   const localCaseKeys = new Map<string, string>();
   if (input.caseInsensitive) for (const k of input.local.keys()) if (!gone.has(k)) localCaseKeys.set(caseKey(k), k);
   const steps: Step[] = [];
@@ -152,7 +156,7 @@ function contentSteps(input: PlanInput, actions: readonly PlannedAction[], gone:
   return steps;
 }
 
-function stepFor(input: PlanInput, a: PlannedAction, localCaseKeys: ReadonlyMap<string, string>): Step | undefined {
+function stepFor(input: PlanContext, a: PlannedAction, localCaseKeys: ReadonlyMap<string, string>): Step | undefined {
   const key = a.path;
   const l = input.local.get(key);
   const r = input.remote.get(key);
@@ -172,7 +176,7 @@ function stepFor(input: PlanInput, a: PlannedAction, localCaseKeys: ReadonlyMap<
       return { kind: 'drop-base', key };
     case 'conflict':
       if (isConflictCopy(key)) return { kind: 'replace-local', key, rel: l!.rel, hash: r!.hash, expectLocal: l!.hash };
-      return { kind: 'conflict', key, rel: l!.rel, copyKey: conflictCopyName(key, input.device, input.now), local: l!.hash, remote: r!.hash };
+      return { kind: 'conflict', key, rel: l!.rel, copyKey: input.copyName(key), local: l!.hash, remote: r!.hash };
     case 'nothing':
       return undefined;
   }
@@ -203,7 +207,7 @@ function downloadStep(key: string, l: PlanLocalFile | undefined, r: PlanRemoteFi
  * A path that ends up both a file and a folder. The hub keeps its shape, as with content
  * conflicts: the local side moves aside under a conflict name and is uploaded from there.
  */
-function fileFolderClashes(input: PlanInput, finalFiles: ReadonlySet<string>): Step[] {
+function fileFolderClashes(input: PlanContext, finalFiles: ReadonlySet<string>): Step[] {
   const moves = new Map<string, Step>();
   const { local, remote, localDirs } = input;
   for (const k of finalFiles) {
@@ -225,8 +229,23 @@ function fileFolderClashes(input: PlanInput, finalFiles: ReadonlySet<string>): S
   return [...moves.values()];
 }
 
-function moveAside(input: PlanInput, key: string, fromRel: string, why: string, hash?: string): Step {
-  return { kind: 'move-aside', key, fromRel, toRel: conflictCopyName(fromRel, input.device, input.now), why, ...(hash ? { hash } : {}) };
+function moveAside(input: PlanContext, key: string, fromRel: string, why: string, hash?: string): Step {
+  return { kind: 'move-aside', key, fromRel, toRel: input.copyName(fromRel), why, ...(hash ? { hash } : {}) };
+}
+
+/**
+ * Conflict copy names for one plan, each free: not a file here, on the hub or in the base, and
+ * not given twice (shared/conflict-name.ts `freeConflictCopyName`: a second conflict at one path
+ * within one second would otherwise be renamed over the first copy).
+ */
+function copyNames(input: PlanInput): (path: string) => string {
+  let taken: Set<string> | undefined;
+  return (path) => {
+    taken ??= new Set([...input.local.keys(), ...input.remote.keys(), ...input.base.keys(), ...input.localDirs]);
+    const name = freeConflictCopyName(path, input.device, input.now, (n) => taken!.has(pathKey(n)));
+    taken.add(pathKey(name));
+    return name;
+  };
 }
 
 /** The on-disk spelling of a local folder, found through a file inside it. */

@@ -1,7 +1,7 @@
 // Pure decisions of the workspace <-> knowledge-base round: which KB file stands for which
 // workspace path, what to do per path (shared/reconcile.ts decides), and when a failed file may
 // be tried again. No I/O here, no clocks: `now` comes in.
-import { conflictCopyName, isConflictCopy } from '../../shared/conflict-name.ts';
+import { freeConflictCopyName, isConflictCopy } from '../../shared/conflict-name.ts';
 import { nextFailure, retryDue, type BackoffRule } from '../../shared/failure.ts';
 import { HASH_PREFIX } from '../../shared/hash.ts';
 import { checkPath } from '../../shared/paths.ts';
@@ -237,13 +237,9 @@ function copyNames(input: PlanInput): (path: string) => string {
       ...Object.keys(input.state.pending),
       ...input.remote.byPath.keys(),
     ]);
-    for (let s = 0; ; s++) {
-      const name = conflictCopyName(path, 'openwebui', new Date(input.now.getTime() + s * 1000));
-      if (!taken.has(name)) {
-        taken.add(name);
-        return name;
-      }
-    }
+    const name = freeConflictCopyName(path, 'openwebui', input.now, (n) => taken!.has(n));
+    taken.add(name);
+    return name;
   };
 }
 

@@ -37,6 +37,20 @@ describe('conflicts', () => {
     ]);
   });
 
+  it('a second conflict at one path within the same second gets a free copy name, never the first copy\'s', () => {
+    const first = 'a/n (conflict laptop 2026-05-06 070809).md';
+    const plan = planRound(
+      input({
+        base: { 'a/n.md': h('1'), [first]: h('4') },
+        local: { 'a/n.md': h('2'), [first]: h('4') },
+        remote: { 'a/n.md': h('3'), [first]: h('4') },
+      }),
+    );
+    expect(plan.steps).toEqual([
+      { kind: 'conflict', key: 'a/n.md', rel: 'a/n.md', copyKey: 'a/n (conflict laptop 2026-05-06 070810).md', local: h('2'), remote: h('3') },
+    ]);
+  });
+
   it('a conflict copy never gets a conflict copy: the hub version replaces it (the local one goes to the trash)', () => {
     const copy = 'n (conflict desk 2026-01-01 000000).md';
     expect(isConflictCopy(copy)).toBe(true);

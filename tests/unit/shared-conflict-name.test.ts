@@ -1,6 +1,6 @@
 // docs/SYNC-SPEC.md conflict copy name: `<stem> (conflict <device> <YYYY-MM-DD HHMMSS>)<ext>`.
 import { describe, expect, it } from 'vitest';
-import { conflictCopyName, isConflictCopy, originalOfConflictCopy } from '../../shared/conflict-name.ts';
+import { conflictCopyName, freeConflictCopyName, isConflictCopy, originalOfConflictCopy } from '../../shared/conflict-name.ts';
 
 const when = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
 
@@ -35,5 +35,13 @@ describe('conflict copy names', () => {
 
   it('only the file name counts: a folder that looks like a conflict copy does not make its files copies', () => {
     expect(isConflictCopy('old (conflict laptop 2026-01-02 030405)/file.txt')).toBe(false);
+  });
+});
+
+describe('freeConflictCopyName', () => {
+  it('moves the stamp on a second at a time until the name is free', () => {
+    const taken = new Set(['n (conflict d 2026-01-02 030405).md', 'n (conflict d 2026-01-02 030406).md']);
+    expect(freeConflictCopyName('n.md', 'd', when, (x) => taken.has(x))).toBe('n (conflict d 2026-01-02 030407).md');
+    expect(freeConflictCopyName('n.md', 'd', when, () => false)).toBe('n (conflict d 2026-01-02 030405).md');
   });
 });
