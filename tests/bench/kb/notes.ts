@@ -48,14 +48,18 @@ export function notePath(i: number, n: number): string {
   return `topic-${String(i % NOTE_FOLDERS).padStart(2, '0')}/note-${String(i).padStart(width, '0')}.md`;
 }
 
-/** Note i's text: 2-6 KB (the size is drawn from the note's own seed). */
+const MIN_NOTE = 2048;
+const MAX_NOTE = 6144;
+
+/** Note i's text: 2-6 KiB (the size is drawn from the note's own seed; a part that would pass 6 KiB ends the note). */
 export function noteText(i: number, version = 0): string {
   const next = rng(`youlab-bench-kb-note-${i}-v${version}`);
-  const size = 2048 + Math.floor(next() * 4096);
+  const size = MIN_NOTE + Math.floor(next() * (MAX_NOTE - MIN_NOTE));
   const parts = [`# Note ${i}${version ? ` (revision ${version})` : ''}: ${sentence(next, `n${i}v${version}`)}`];
   let length = parts[0]!.length;
   for (let s = 0; length < size; s++) {
     const part = s % 3 === 0 ? `## Section ${s / 3 + 1}` : paragraph(next, `n${i}v${version}s${s}`);
+    if (length + part.length + 2 > MAX_NOTE && length >= MIN_NOTE) break;
     parts.push(part);
     length += part.length + 2;
   }
