@@ -7,10 +7,12 @@ import { createHash } from 'node:crypto';
 import got, { type Got } from 'got';
 import { OPENWEBUI_VENV, realOpenWebUIInstalled, startRealOpenWebUI, type OpenWebUITarget } from '../../helpers/openwebui.ts';
 import { waitFor } from '../procs.ts';
+import { processTree } from '../rss.ts';
 
 export interface KbServer {
   target: OpenWebUITarget;
   admin: Got;
+  stop: () => Promise<void>;
 }
 
 interface ListedFile {
@@ -22,14 +24,36 @@ interface ListedFile {
 /** Starts Open WebUI, or says why it cannot (the rows become gaps with that reason). */
 export async function startKbServer(): Promise<KbServer | string> {
   if (!realOpenWebUIInstalled()) return `no Open WebUI in ${OPENWEBUI_VENV}: run scripts/openwebui-install.sh (installs torch and open-webui, several GB)`;
+  const before = new Set(processTree(process.pid));
   const target = await startRealOpenWebUI(300_000);
+  const unguard = guardOnExit(before);
   const admin = got.extend({
     prefixUrl: target.url,
     headers: { authorization: `Bearer ${target.adminApiKey}` },
     retry: { limit: 0 },
     timeout: { request: 60_000 },
   });
-  return { target, admin };
+  return { target, admin, stop: () => target.stop().finally(unguard) };
+}
+
+/**
+ * Open WebUI runs in a process group of its own that procs.ts does not know of (the helper starts
+ * it): if the bench is interrupted, the processes that appeared under ours while it started are
+ * killed by their ids on exit, so no Open WebUI outlives a Ctrl-C.
+ */
+function guardOnExit(before: Set<number>): () => void {
+  const pids = processTree(process.pid).filter((p) => !before.has(p));
+  const kill = () => {
+    for (const p of pids) {
+      try {
+        process.kill(-p, 'SIGKILL');
+      } catch {
+        // not a group leader, or already gone
+      }
+    }
+  };
+  process.on('exit', kill);
+  return () => process.off('exit', kill);
 }
 
 /** A new, empty KB owned by the admin. */

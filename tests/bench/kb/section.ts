@@ -69,7 +69,7 @@ export async function kbSection(ctx: KbContext): Promise<void> {
   try {
     for (const n of ctx.opts.kbNotes) await oneSize(ctx, s, n, tools, net, pids);
   } finally {
-    await s.target.stop();
+    await s.stop();
   }
   if (tools.includes('oikb')) reportSockets(ctx, net);
   for (const line of targetLines(ctx.res, ctx.opts.kbNotes)) ctx.res.note(line);
