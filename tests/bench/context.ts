@@ -16,7 +16,7 @@ export interface BenchContext {
 }
 
 /** A new empty directory under the work dir (removed first if it exists). */
-export async function freshDir(ctx: BenchContext, name: string): Promise<string> {
+export async function freshDir(ctx: Pick<BenchContext, 'work'>, name: string): Promise<string> {
   const dir = join(ctx.work, 'replicas', name);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });

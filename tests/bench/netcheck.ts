@@ -44,10 +44,10 @@ export class NetWatch {
     this.snapshots++;
   }
 
-  report(): { snapshots: number; sockets: number; outside: SocketLine[]; loopbackOnly: boolean } {
+  report(): { snapshots: number; sockets: number; outside: SocketLine[]; loopbackOnly: boolean; seen: SocketLine[] } {
     const all = [...this.seen.values()];
     const outside = all.filter((s) => !isLoopbackOnly(s));
     // No sockets seen proves nothing (wrong pids, ss without -p rights): that is not a pass.
-    return { snapshots: this.snapshots, sockets: all.length, outside, loopbackOnly: all.length > 0 && outside.length === 0 };
+    return { snapshots: this.snapshots, sockets: all.length, outside, loopbackOnly: all.length > 0 && outside.length === 0, seen: all };
   }
 }

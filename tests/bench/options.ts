@@ -2,8 +2,11 @@
 // and `--scale` shrink every tree so a developer can try the harness in a minute or two.
 import { parseArgs } from 'node:util';
 
-export const TOOLS = ['rsync', 'unison', 'syncthing', 'youlab'] as const;
+export const TOOLS = ['rsync', 'unison', 'syncthing', 'youlab', 'oikb'] as const;
 export type ToolName = (typeof TOOLS)[number];
+/** `files`: the file-sync section (trees, reference tools, our client and hub); `kb`: the knowledge-base section. */
+export const SECTIONS = ['files', 'kb'] as const;
+export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
   /** Multiplies every file count (not file sizes). */
@@ -28,6 +31,13 @@ export interface BenchOptions {
   tsx: boolean;
   workDir: string | undefined;
   outDir: string;
+  sections: Set<SectionName>;
+  /** Knowledge-base section: note counts, one KB pair each (issue 12: 200 and 1,000). */
+  kbNotes: number[];
+  /** Knowledge-base section: edits per tool and size for the changed-file latency. */
+  kbEdits: number;
+  /** oikb's `--concurrency` (upload workers) for its syncs; 1 is its default. */
+  oikbWorkers: number;
 }
 
 const HELP = `npm run bench -- [options]
@@ -44,7 +54,12 @@ const HELP = `npm run bench -- [options]
   --youlab-budget <s>  stop our first sync after s seconds and report the share done (env BENCH_YOULAB_BUDGET)
   --keep               keep the work dir afterwards
   --tsx                run our commands from the sources through tsx (bin/*.js), not compiled (dist/cli)
-  --out <dir>          results dir, default tests/bench/results`;
+  --out <dir>          results dir, default tests/bench/results
+  --only <list>        comma list of sections ${SECTIONS.join(',')} (env BENCH_ONLY), default all
+  --no-kb              skip the knowledge-base section (real Open WebUI, oikb vs the hub)
+  --kb-notes <list>    note counts of the knowledge-base section (env BENCH_KB_NOTES), default 200,1000 (--quick: 50)
+  --kb-edits <n>       changed-file edits per tool and size (env BENCH_KB_EDITS), default 20 (--quick: 10)
+  --oikb-workers <n>   oikb's upload workers, oikb sync --concurrency (env BENCH_OIKB_WORKERS), default 1`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
   const { values } = parseArgs({
@@ -64,6 +79,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       keep: { type: 'boolean', default: false },
       tsx: { type: 'boolean', default: false },
       out: { type: 'string' },
+      only: { type: 'string' },
+      'no-kb': { type: 'boolean', default: false },
+      'kb-notes': { type: 'string' },
+      'kb-edits': { type: 'string' },
+      'oikb-workers': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -82,6 +102,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   };
   const toolList = (values.tools ?? env.BENCH_TOOLS ?? TOOLS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
   for (const t of toolList) if (!(TOOLS as readonly string[]).includes(t)) throw new Error(`unknown tool ${t}`);
+  const sections = listOf(values.only ?? env.BENCH_ONLY, SECTIONS, 'section');
+  if (values['no-kb']) sections.delete('kb');
+  const kbNotes = (values['kb-notes'] ?? env.BENCH_KB_NOTES ?? (quick ? '50' : '200,1000')).split(',').map((s) => Math.round(num(s.trim(), 'BENCH_KB_NOTES', 200)));
   return {
     scale: num(values.scale, 'BENCH_SCALE', quick ? 0.05 : 1),
     quick,
@@ -97,5 +120,16 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     tsx: values.tsx || env.BENCH_TSX === '1',
     workDir: values['work-dir'] ?? env.BENCH_WORK_DIR,
     outDir: values.out ?? 'tests/bench/results',
+    sections,
+    kbNotes,
+    kbEdits: Math.round(num(values['kb-edits'], 'BENCH_KB_EDITS', quick ? 10 : 20)),
+    oikbWorkers: Math.round(num(values['oikb-workers'], 'BENCH_OIKB_WORKERS', 1)),
   };
+}
+
+/** A comma list of names from `all` (every one when the list is absent). */
+function listOf<T extends string>(raw: string | undefined, all: readonly T[], what: string): Set<T> {
+  const names = (raw ?? all.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!(all as readonly string[]).includes(n)) throw new Error(`unknown ${what} ${n}`);
+  return new Set(names as T[]);
 }

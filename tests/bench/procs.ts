@@ -41,6 +41,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Reject on a non-zero exit (default true). */
   check?: boolean;
+  /** Told the child's pid as soon as it runs (to watch its sockets while it works). */
+  onSpawn?: (pid: number) => void;
 }
 
 export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
@@ -52,6 +54,7 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
     detached: true,
   });
   live.add(child);
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
   const sampler = new RssSampler(child.pid!).start();
   let stdout = '';
   let stderr = '';

@@ -3,8 +3,18 @@
 import { max, median, min, quantile } from './stats.ts';
 
 export const COLUMNS = ['rsync', 'unison', 'syncthing', 'syncthing-1s', 'youlab'] as const;
-export type Column = (typeof COLUMNS)[number];
+/** The knowledge-base section's table: Open WebUI's own sync tool beside the hub. */
+export const KB_COLUMNS = ['oikb', 'youlab'] as const;
+export type Column = (typeof COLUMNS)[number] | (typeof KB_COLUMNS)[number];
 export const REFERENCES = ['rsync', 'unison', 'syncthing', 'syncthing-1s'] as const satisfies readonly Column[];
+
+/** Which tools a table shows, and which of them our figures are divided by. */
+export interface Layout {
+  columns: readonly Column[];
+  references: readonly Column[];
+}
+export const FILES_LAYOUT: Layout = { columns: COLUMNS, references: REFERENCES };
+export const KB_LAYOUT: Layout = { columns: KB_COLUMNS, references: ['oikb'] };
 
 /** A measured quantity: samples of one thing, from one tool. */
 export interface Series {
@@ -20,7 +30,7 @@ export interface Gap {
   reason: string;
 }
 
-interface RowDef {
+export interface RowDef {
   label: string;
   key: string;
   unit: string;
@@ -60,9 +70,24 @@ export function rowDefs(treeNames: { mixed: string; many: string }): RowDef[] {
     r(`peak RSS, watching ${treeNames.mixed} (per process)`, 'rss.watch.MiB', 'MiB', 'median', 'lower'),
     r('peak RSS, hub serving 100 users', 'rss.hub100.MiB', 'MiB', 'median', 'lower'),
     r('hub: 100 users, a few requests each: wall', 'hub100.s', 's', 'median', 'lower'),
-    r('KB sync of 1,000 files: total', 'kb.total.s', 's', 'median', 'lower'),
-    r('KB: workspace change -> KB: p50', 'kb.latency.ms', 'ms', 'p50', 'lower'),
   ];
+}
+
+/** Keys of the knowledge-base section for a tree of `n` notes. */
+export const kbKeys = (n: number) => ({ first: `kb.first.${n}.s`, nochange: `kb.nochange.${n}.ms`, edit: `kb.edit.${n}.ms` });
+
+/** The knowledge-base section's rows (issue 12), per note count. */
+export function kbRowDefs(notes: number[]): RowDef[] {
+  return notes.flatMap((n) => {
+    const k = kbKeys(n);
+    const name = `${n.toLocaleString('en-US')} notes`;
+    return [
+      { label: `KB first sync, ${name}: files in place -> all listed`, key: k.first, unit: 's', stat: 'median', better: 'lower' },
+      { label: `KB no-change round, ${name}`, key: k.nochange, unit: 'ms', stat: 'median', better: 'lower' },
+      { label: `KB one changed file -> new content listed, ${name}: p50`, key: k.edit, unit: 'ms', stat: 'p50', better: 'lower' },
+      { label: `KB one changed file -> new content listed, ${name}: p95`, key: k.edit, unit: 'ms', stat: 'p95', better: 'lower' },
+    ] satisfies RowDef[];
+  });
 }
 
 export class Results {
@@ -121,10 +146,13 @@ export interface Table {
   header: string[];
   rows: string[][];
   footnotes: string[];
+  /** Leading columns always shown (figure, unit, the tools); the ratio columns after them may be dropped. */
+  fixed: number;
 }
 
-export function buildTable(res: Results, defs: RowDef[]): Table {
-  const header = ['figure', 'unit', ...COLUMNS, ...REFERENCES.map((r) => `youlab ÷ ${r}`)];
+export function buildTable(res: Results, defs: RowDef[], layout: Layout = FILES_LAYOUT): Table {
+  const { columns, references } = layout;
+  const header = ['figure', 'unit', ...columns, ...references.map((r) => `youlab ÷ ${r}`)];
   const rows: string[][] = [];
   const footnotes: string[] = [];
   const mark = (text: string) => {
@@ -133,7 +161,7 @@ export function buildTable(res: Results, defs: RowDef[]): Table {
     return `[${i + 1}]`;
   };
   for (const def of defs) {
-    const cells = COLUMNS.map((c) => {
+    const cells = columns.map((c) => {
       const key = c === 'youlab' ? def.key : (def.refKey ?? def.key);
       const s = res.get(key, c);
       const gap = res.gaps.find((g) => g.key === key && g.column === c);
@@ -145,16 +173,16 @@ export function buildTable(res: Results, defs: RowDef[]): Table {
     });
     if (cells.every((c) => c === '')) continue;
     const ours = res.get(def.key, 'youlab');
-    const ratios = REFERENCES.map((r) => ratio(ours, res.get(def.refKey ?? def.key, r), def));
+    const ratios = references.map((r) => ratio(ours, res.get(def.refKey ?? def.key, r), def));
     rows.push([def.label, def.unit, ...cells, ...ratios]);
   }
-  return { header, rows, footnotes };
+  return { header, rows, footnotes, fixed: 2 + columns.length };
 }
 
 /** Ratio columns that are empty in every row (our tool not measured yet) are left out. */
 function withoutEmptyRatios(t: Table): Table {
-  const keep = t.header.map((_, i) => i < 2 + COLUMNS.length || t.rows.some((r) => r[i] !== ''));
-  return { header: t.header.filter((_, i) => keep[i]), rows: t.rows.map((r) => r.filter((_, i) => keep[i])), footnotes: t.footnotes };
+  const keep = t.header.map((_, i) => i < t.fixed || t.rows.some((r) => r[i] !== ''));
+  return { header: t.header.filter((_, i) => keep[i]), rows: t.rows.map((r) => r.filter((_, i) => keep[i])), footnotes: t.footnotes, fixed: t.fixed };
 }
 
 export function renderText(table: Table): string {

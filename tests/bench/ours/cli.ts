@@ -13,8 +13,12 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 export let HUB_BIN = join(ROOT, 'bin/youlab-hub.js');
 export let SYNC_BIN = join(ROOT, 'bin/youlab-sync.js');
 
-/** Compiles both commands into dist/cli and measures those from now on. */
+let compiled = false;
+
+/** Compiles both commands into dist/cli and measures those from now on (once per run). */
 export async function useCompiled(): Promise<void> {
+  if (compiled) return;
+  compiled = true;
   const { buildCli } = await import('../../../scripts/build-cli.ts');
   const built = await buildCli(join(ROOT, 'dist', 'cli'));
   HUB_BIN = built.hub;
@@ -30,15 +34,17 @@ export function unavailableReason(): string | undefined {
 /**
  * Hub settings for the bench. The mixed tree is 140 MB, over the default 100 MiB quota, so the
  * quota is raised; rate limits stay at their defaults (what a user gets) unless BENCH_HUB_ENV
- * (a JSON object of env vars) overrides them.
+ * (a JSON object of env vars) overrides them. `scenario` holds what a scenario needs (the KB
+ * section's Open WebUI); BENCH_HUB_ENV still wins, so a setting can be tried without a code change.
  */
-export function hubEnv(home: string): NodeJS.ProcessEnv {
+export function hubEnv(home: string, scenario: Record<string, string> = {}): NodeJS.ProcessEnv {
   const extra = process.env.BENCH_HUB_ENV ? (JSON.parse(process.env.BENCH_HUB_ENV) as Record<string, string>) : {};
   return {
     ...process.env,
     HOME: home,
     LOG_LEVEL: 'warn',
     RALPH_MAX_WORKSPACE_BYTES: String(4 * 1024 ** 3),
+    ...scenario,
     ...extra,
   };
 }
@@ -58,10 +64,10 @@ export async function createKey(dataDir: string, user: string, home: string): Pr
   return key;
 }
 
-export async function startHub(dataDir: string, home: string): Promise<Hub> {
+export async function startHub(dataDir: string, home: string, scenarioEnv: Record<string, string> = {}): Promise<Hub> {
   await mkdir(dataDir, { recursive: true });
   const port = await freePort();
-  const daemon = startDaemon('node', [HUB_BIN, '--port', String(port), '--data-dir', dataDir], { env: hubEnv(home) });
+  const daemon = startDaemon('node', [HUB_BIN, '--port', String(port), '--data-dir', dataDir], { env: hubEnv(home, scenarioEnv) });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor(

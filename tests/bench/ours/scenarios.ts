@@ -1,22 +1,23 @@
 // Our tool's scenarios, written against the hub's HTTP API and the two commands (ours/cli.ts).
 // When the commands do not exist yet every row reads "not available yet"; nothing else changes.
+// The knowledge-base figures are in the KB section (kb/section.ts, ours/kb.ts), against a real
+// Open WebUI and oikb; they replaced the emulator rows that used to be measured here.
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import got from 'got';
 import { freshDir, linkedCopy, treeOf, type BenchContext } from '../context.ts';
-import { run, sleep, waitFor, type Daemon } from '../procs.ts';
+import { run, sleep, type Daemon } from '../procs.ts';
 import { measurePropagation, waitForContent, writeEdit, type Edit } from '../propagation.ts';
 import { RssSampler } from '../rss.ts';
 import { measureDir, verifyReplica, type Tree } from '../trees.ts';
 import { createKey, startClient, startHub, syncOnce, unavailableReason, useCompiled, type Hub } from './cli.ts';
 import { FeedFollower } from './feed.ts';
-import { startOpenWebui } from './openwebui-hook.ts';
 
 const ALL_KEYS = [
   'first.mixed.s', 'first.mixed.MBps', 'first.mixed.fps', 'first.many.s', 'first.many.MBps', 'first.many.fps',
   'nochange.mixed.ms', 'nochange.many.ms', 'nochange.mixed.hub304.ms', 'nochange.many.hub304.ms', 'prop.ab.ms', 'prop.up.ms', 'prop.agent.ms',
-  'rss.first.mixed.MiB', 'rss.watch.MiB', 'rss.hub100.MiB', 'hub100.s', 'kb.total.s', 'kb.latency.ms',
+  'rss.first.mixed.MiB', 'rss.watch.MiB', 'rss.hub100.MiB', 'hub100.s',
 ];
 const hashOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -236,60 +237,6 @@ async function hub100(ctx: BenchContext): Promise<void> {
   }
 }
 
-async function kb(ctx: BenchContext): Promise<void> {
-  const owui = await startOpenWebui();
-  if (typeof owui === 'string') {
-    ctx.res.gap('kb.total.s', 'youlab', owui);
-    ctx.res.gap('kb.latency.ms', 'youlab', owui);
-    return;
-  }
-  const base = await freshDir(ctx, 'youlab-kb');
-  const home = join(base, 'home');
-  const folder = join(base, 'folder');
-  await mkdir(home, { recursive: true });
-  for (let i = 0; i < 1000; i++) {
-    const dir = join(folder, 'kb', String(Math.floor(i / 100)));
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, `doc-${String(i).padStart(4, '0')}.md`), `# Document ${i}\n\n${`Paragraph ${i} about topic ${i % 37}.\n`.repeat(20)}`);
-  }
-  process.env.RALPH_OPENWEBUI_URL = owui.url;
-  process.env.RALPH_OPENWEBUI_API_KEY = owui.apiKey;
-  process.env.RALPH_SYNC_TO_OPENWEBUI = 'true';
-  const user = 'bench-kb';
-  const dataDir = join(base, 'hub');
-  const key = await createKey(dataDir, user, home);
-  const hub = await startHub(dataDir, home);
-  const headers = { authorization: `Bearer ${owui.apiKey}` };
-  const kbFiles = async (): Promise<number> => {
-    const list = await got(`${owui.url}/api/v1/knowledge/?page=1`, { headers }).json<{ items?: { id: string; name: string }[] } | { id: string; name: string }[]>();
-    const items = Array.isArray(list) ? list : (list.items ?? []);
-    const kbItem = items.find((k) => k.name === `workspace-${user}`);
-    if (!kbItem) return 0;
-    const files = await got(`${owui.url}/api/v1/knowledge/${kbItem.id}/files?page=1`, { headers }).json<{ total?: number }>();
-    return files.total ?? 0;
-  };
-  try {
-    const t0 = performance.now();
-    await syncOnce({ hub, key, folder, stateDir: join(base, 'state'), home }, 10 * 60_000);
-    await waitFor('1,000 files in the KB', async () => ((await kbFiles()) >= 1000 ? true : undefined), 20 * 60_000, 500);
-    ctx.res.add('kb.total.s', 'youlab', [(performance.now() - t0) / 1000], 'youlab KB: upload of 1,000 markdown files to the hub until the KB lists all of them');
-    const lat: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const t = performance.now();
-      await writeFile(join(hub.workspace(user), `kb-edit-${i}.md`), `# Edit ${i}\n\nnew text ${i} ${Date.now()}\n`);
-      await waitFor('KB to grow', async () => ((await kbFiles()) >= 1001 + i ? true : undefined), 5 * 60_000, 100);
-      lat.push(performance.now() - t);
-    }
-    ctx.res.add('kb.latency.ms', 'youlab', lat, 'youlab KB: agent write in the workspace until the KB lists the file (10 edits)');
-  } finally {
-    delete process.env.RALPH_OPENWEBUI_URL;
-    delete process.env.RALPH_OPENWEBUI_API_KEY;
-    delete process.env.RALPH_SYNC_TO_OPENWEBUI;
-    await hub.stop();
-    await owui.stop();
-  }
-}
-
 export async function youlabScenarios(ctx: BenchContext, sizes: ('mixed' | 'many')[]): Promise<void> {
   const why = unavailableReason();
   if (why) {
@@ -321,5 +268,4 @@ export async function youlabScenarios(ctx: BenchContext, sizes: ('mixed' | 'many
     }
   }
   await part(ctx, 'hub serving 100 users', ['rss.hub100.MiB', 'hub100.s'], () => hub100(ctx));
-  await part(ctx, 'KB sync of 1,000 files', ['kb.total.s', 'kb.latency.ms'], () => kb(ctx));
 }
