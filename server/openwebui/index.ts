@@ -45,6 +45,7 @@ export function installOpenWebUISync(deps: OpenWebUISyncDeps): OpenWebUISyncHand
     extensions: config.extensions,
     userMap: config.userMap,
     processTimeoutMs: config.processTimeoutMs,
+    concurrency: config.concurrency,
     retryBaseMs: config.retryBaseMs,
     ...(logger ? { logger } : {}),
     ...(deps.lock ? { lock: deps.lock } : {}),
@@ -53,6 +54,7 @@ export function installOpenWebUISync(deps: OpenWebUISyncDeps): OpenWebUISyncHand
   const scheduler = new KbScheduler(sync, store, {
     intervalSec: config.intervalSec,
     debounceMs: config.debounceMs,
+    debounceMaxMs: config.debounceMaxMs,
     onError: (user, err) => logger?.warn({ user, err: String(err) }, 'kb sync round failed'),
   });
   registerKbRoutes(router, {
@@ -60,6 +62,7 @@ export function installOpenWebUISync(deps: OpenWebUISyncDeps): OpenWebUISyncHand
     openwebuiUrl: config.url,
     ...(deps.syncLimiter ? { syncLimiter: deps.syncLimiter } : {}),
     version: () => client.probeVersion(),
+    syncWaitMs: config.syncWaitMs,
   }, deps.base);
   scheduler.start();
   return { sync, client, stop: () => scheduler.stop() };

@@ -76,7 +76,8 @@ describe('KB sync against the emulator with faults', () => {
   it('a 5xx on add leaves the upload pending; the next round adds the same file instead of uploading again', async () => {
     const { uid, store, sync, kbFiles } = await world(emu);
     await putFile(store, uid, 'a.md', 'alpha\n');
-    emu.faults.http.push({ method: 'POST', path: /\/file\/add$/, count: 1, kind: { status: 500 } });
+    // 0.12.4 adds through files/batch/add, older releases through file/add: either one fails.
+    emu.faults.http.push({ method: 'POST', path: /\/(file\/add|files\/batch\/add)$/, count: 1, kind: { status: 500 } });
     await expect(sync.sync(uid)).rejects.toThrow(/500/);
     const s2 = await sync.sync(uid);
     expect(s2.uploaded).toEqual(['a.md']);
