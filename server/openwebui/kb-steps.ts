@@ -106,8 +106,16 @@ export class KbSteps {
 
   private async conflict(ctx: RoundContext, step: Extract<Step, { kind: 'conflict' }>): Promise<void> {
     const bytes = await this.options.client.downloadFile(step.remote.id);
-    const copy = conflictCopyName(step.path, 'openwebui', this.options.now());
-    const written = await this.writeLocal(ctx.userId, copy, bytes, undefined);
+    // Copy names have whole seconds: a second conflict of one path within a second (rounds take
+    // well under one now) finds the first copy's name taken, and would give up every round of
+    // that second. So take the next free name ("openwebui 2", "openwebui 3" ...).
+    const now = this.options.now();
+    let copy = '';
+    let written: { size: number; modified: string } | undefined;
+    for (let n = 1; n <= 20 && !written; n++) {
+      copy = conflictCopyName(step.path, n === 1 ? 'openwebui' : `openwebui ${n}`, now);
+      written = await this.writeLocal(ctx.userId, copy, bytes, undefined);
+    }
     if (!written) return;
     // The KB file now stands for the copy; the workspace's version goes up under the path.
     ctx.state.files[copy] = this.baseFromRemote(copy, step.remote, written);
