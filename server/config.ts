@@ -90,7 +90,26 @@ export const KB_CONFIG_TABLE = {
   enabled: { env: 'RALPH_SYNC_TO_OPENWEBUI', default: 'true when a URL is set', doc: 'turn the KB sync on or off' },
   intervalSec: { env: 'RALPH_SYNC_INTERVAL', default: 300, doc: 'seconds between background KB rounds' },
   prefix: { env: 'RALPH_SYNC_KNOWLEDGE_PREFIX', default: 'workspace', doc: 'the KB of a user is named {prefix}-{user_id}' },
-  debounceMs: { env: 'RALPH_SYNC_DEBOUNCE_MS', default: 2000, doc: 'a KB round runs this long after a workspace change' },
+  debounceMs: {
+    env: 'RALPH_SYNC_DEBOUNCE_MS',
+    default: 100,
+    doc: 'a KB round starts once the workspace has been quiet this long after a change',
+  },
+  debounceMaxMs: {
+    env: 'RALPH_SYNC_DEBOUNCE_MAX_MS',
+    default: 1000,
+    doc: 'and at the latest this long after the first change of a burst that keeps going',
+  },
+  concurrency: {
+    env: 'RALPH_SYNC_CONCURRENCY',
+    default: 4,
+    doc: 'uploads, processing waits and deletes one round sends to Open WebUI at once (one round per user at a time)',
+  },
+  syncWaitMs: {
+    env: 'RALPH_SYNC_WAIT_MS',
+    default: 10_000,
+    doc: 'POST /sync answers the summary if the round ends within this time, else 202 with a round to follow',
+  },
   extensions: { env: 'RALPH_SYNC_EXTENSIONS', default: 'text, office, PDF and code types', doc: 'comma list of the extensions sent to the KB' },
   processTimeoutMs: {
     env: 'RALPH_SYNC_PROCESS_TIMEOUT_MS',

@@ -5,6 +5,7 @@ import mime from 'mime-types';
 import { z } from 'zod';
 import { anyJson, OpenWebUIError, OpenWebUIHttp, toOpenWebUIError } from './http.ts';
 import {
+  BatchAddAnswerSchema,
   DirectoryListingSchema,
   DirectorySchema,
   KnowledgeSchema,
@@ -22,6 +23,14 @@ export interface AccessGrant {
   principal_type: 'user' | 'group';
   principal_id: string;
   permission: 'read' | 'write';
+}
+
+export interface UploadOptions {
+  /**
+   * Process inside the upload request (0.12.4+, `process_in_background=false`) and wait this long
+   * for the answer once the bytes are sent; longer throws kind `still_processing`.
+   */
+  processInlineForMs?: number;
 }
 
 export interface ProcessResult {
@@ -132,7 +141,9 @@ export class OpenWebUIClient extends OpenWebUIHttp {
       let res: { items: OwuiFile[]; total: number; paged: boolean };
       try {
         res = await this.call(pageOf(OwuiFileSchema), `api/v1/knowledge/${encodeURIComponent(knowledgeId)}/files`, {
-          searchParams: { page, order_by: 'created_at', direction: 'asc' },
+          // `limit` is honoured for admins (the hub's key; 0.12.4 source), so one request lists a
+          // few hundred files; a release that ignores it answers 30 a page and the loop goes on.
+          searchParams: { page, limit: LIST_PAGE, order_by: 'created_at', direction: 'asc' },
         });
       } catch (e) {
         // Before 0.6.42 there is no /files: the KB record inlines them.
@@ -156,6 +167,25 @@ export class OpenWebUIClient extends OpenWebUIHttp {
       json: directoryId ? { file_id: fileId, directory_id: directoryId } : { file_id: fileId },
       retry: { limit: 0 },
     });
+  }
+
+  /**
+   * Add processed files in one request (0.12.4: `files/batch/add`); the ids of those the KB holds
+   * afterwards. It embeds them in one go and skips files the KB already holds, so sending a file
+   * twice does no harm. A file it refuses (duplicate content...) is simply not in the answer: the
+   * reasons it collects are dropped by its answer's model. Not retried on 5xx: the next round
+   * sends the pending files again.
+   */
+  async addFilesToKnowledge(knowledgeId: string, entries: { file_id: string; directory_id?: string }[]): Promise<Set<string>> {
+    const res = await this.call(BatchAddAnswerSchema, `api/v1/knowledge/${encodeURIComponent(knowledgeId)}/files/batch/add`, {
+      method: 'POST',
+      json: entries,
+      retry: { limit: 0 },
+      // It embeds every file of the batch before it answers: as long as an upload may take.
+      timeout: { request: (this.opts.timeoutMs ?? 30_000) * 4 },
+    });
+    const inKb = new Set(res.files.map((f) => f.id));
+    return new Set(entries.map((e) => e.file_id).filter((id) => inKb.has(id)));
   }
 
   /** The folders directly under `parentId` (null: the KB's root). */
@@ -187,18 +217,44 @@ export class OpenWebUIClient extends OpenWebUIHttp {
     bytes: Uint8Array,
     filename: string,
     metadata: Record<string, unknown>,
+    opts: UploadOptions = {},
   ): Promise<OwuiFile> {
     const form = new FormData();
     const base = filename.slice(filename.lastIndexOf('/') + 1);
     form.append('file', new Blob([new Uint8Array(bytes)], { type: contentTypeFor(base) }), base);
     form.append('metadata', JSON.stringify(metadata));
+    const transfer = (this.opts.timeoutMs ?? 30_000) * 4;
+    const wait = opts.processInlineForMs;
     return this.call(OwuiFileSchema, 'api/v1/files/', {
       method: 'POST',
       body: form,
+      // The answer's `data.status` is the one before processing: read the status afterwards.
+      ...(wait !== undefined ? { searchParams: { process: true, process_in_background: false } } : {}),
       // Re-sending an upload could create a second file: the next round decides instead.
       retry: { limit: 0 },
-      timeout: { request: (this.opts.timeoutMs ?? 30_000) * 4 },
+      // `response` runs from the last byte sent to the answer: the processing time alone.
+      timeout: wait !== undefined ? { request: transfer + wait, response: Math.max(1, wait) } : { request: transfer },
     });
+  }
+
+  /**
+   * The newest of the files named `basename` whose upload metadata `match` accepts (0.12.4:
+   * `/files/search`, newest first; an admin sees every user's files). It finds an upload whose
+   * answer the hub stopped waiting for.
+   */
+  async findFile(basename: string, match: (data: Record<string, unknown>) => boolean): Promise<OwuiFile | undefined> {
+    let found: OwuiFile[];
+    try {
+      // `*` and `?` are the route's wildcards: `?` (any one character) stands for them.
+      found = await this.call(OwuiFileSchema.array(), 'api/v1/files/search', {
+        searchParams: { filename: basename.replace(/[*?]/g, '?'), content: false, limit: 100 },
+      });
+    } catch (e) {
+      // "No files found matching the pattern." is a 404.
+      if (e instanceof OpenWebUIError && e.kind === 'not_found') return undefined;
+      throw e;
+    }
+    return found.find((f) => match(f.meta?.data ?? {}));
   }
 
   async getFile(id: string): Promise<OwuiFile | undefined> {
@@ -231,8 +287,12 @@ export class OpenWebUIClient extends OpenWebUIHttp {
     return { status: 'pending' };
   }
 
-  /** Poll until processing ends or `timeoutMs` passes (then 'pending'). */
-  async waitProcessed(id: string, timeoutMs: number, pollMs = 200): Promise<ProcessResult> {
+  /**
+   * Poll until processing ends or `timeoutMs` passes (then 'pending'). Small text files take tens
+   * of milliseconds, so the first look comes soon and the pause grows from there (50, 75, 112 ...
+   * up to 1 s): a file is seen done at most about half its processing time late.
+   */
+  async waitProcessed(id: string, timeoutMs: number, pollMs = 50): Promise<ProcessResult> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const r = await this.processStatus(id);
@@ -262,6 +322,9 @@ export class OpenWebUIClient extends OpenWebUIHttp {
     }
   }
 }
+
+/** Files per page of a KB listing (admins only; others get 30). */
+const LIST_PAGE = 500;
 
 function num(v: unknown): number {
   return typeof v === 'number' ? v : 0;

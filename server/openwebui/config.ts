@@ -13,6 +13,11 @@ export interface OpenWebUISyncConfig {
   disabledReason?: string;
   intervalSec: number;
   debounceMs: number;
+  debounceMaxMs: number;
+  /** Transfers to Open WebUI at once in one round. */
+  concurrency: number;
+  /** How long POST /sync waits for the round before it answers 202. */
+  syncWaitMs: number;
   prefix: string;
   extensions: string[];
   /** Hub user id -> Open WebUI user id or email; unmapped hub ids are Open WebUI user ids. */
@@ -64,6 +69,9 @@ export function loadOpenWebUIConfig(env: NodeJS.ProcessEnv = process.env): OpenW
     ...(disabledReason ? { disabledReason } : {}),
     intervalSec: num(T.intervalSec.env, env[T.intervalSec.env], T.intervalSec.default, 0),
     debounceMs: num(T.debounceMs.env, env[T.debounceMs.env], T.debounceMs.default, 0),
+    debounceMaxMs: num(T.debounceMaxMs.env, env[T.debounceMaxMs.env], T.debounceMaxMs.default, 0),
+    concurrency: Math.floor(num(T.concurrency.env, env[T.concurrency.env], T.concurrency.default, 1)),
+    syncWaitMs: num(T.syncWaitMs.env, env[T.syncWaitMs.env], T.syncWaitMs.default, 0),
     prefix: env[T.prefix.env]?.trim() || T.prefix.default,
     extensions,
     userMap: parseUserMap(env[T.userMap.env]),

@@ -1,7 +1,7 @@
 // The transport under the Open WebUI client: `got` with timeouts and retries, answers parsed
 // tolerantly (schemas.ts), errors mapped to the kinds the KB sync records, and version detection
 // (which release-dependent route to use). The routes themselves are in client.ts.
-import got, { HTTPError, RequestError, type Got, type OptionsInit } from 'got';
+import got, { HTTPError, RequestError, TimeoutError, type Got, type OptionsInit } from 'got';
 import type { z } from 'zod';
 import { VersionSchema } from './schemas.ts';
 
@@ -22,6 +22,8 @@ export type FailureKind =
   | 'unsupported_type'
   | 'too_large'
   | 'not_processed'
+  /** The upload is stored but Open WebUI was still processing it when the hub stopped waiting. */
+  | 'still_processing'
   | 'processing_failed'
   | 'not_found'
   | 'unauthorized'
@@ -130,7 +132,23 @@ export class OpenWebUIHttp {
   async supportsDirectories(): Promise<boolean> {
     return versionAtLeast(await this.version(), '0.9.6');
   }
+
+  /**
+   * The quick path of an upload (docs/OPENWEBUI-API.md "Uploads and processing"): processing
+   * inside the upload request (`process_in_background=false`), `files/batch/add` that says per
+   * file what it added, `DELETE /files/{id}` that also unlinks the file from its KBs, and
+   * `/files/search` to find an upload whose answer the hub stopped waiting for. All four are in
+   * the release the contract suite checks; before it, a disconnect could cancel the processing
+   * inside the request (the middleware then cancelled the handler), so older releases keep the
+   * background processing and the per-file routes.
+   */
+  async supportsQuickUploads(): Promise<boolean> {
+    return versionAtLeast(await this.version(), QUICK_UPLOADS_FROM);
+  }
 }
+
+/** The oldest release the quick upload path is used with (see supportsQuickUploads). */
+export const QUICK_UPLOADS_FROM = '0.12.4';
 
 /** For answers whose body the hub does not read. */
 export const anyJson = { safeParse: (v: unknown) => ({ success: true as const, data: v }) } as unknown as z.ZodType<unknown>;
@@ -146,6 +164,10 @@ export function versionAtLeast(version: string, min: string): boolean {
 
 export function toOpenWebUIError(e: unknown, path: string): OpenWebUIError {
   if (e instanceof OpenWebUIError) return e;
+  if (e instanceof TimeoutError && e.event === 'response') {
+    // The request went out whole; the answer is what is late (processing inside the request).
+    return new OpenWebUIError('still_processing', `${path}: no answer within the wait (${e.message})`);
+  }
   if (e instanceof HTTPError) {
     const status = e.response.statusCode;
     const detail = detailOf(e.response.body);

@@ -45,6 +45,7 @@ export function installOpenWebUISync(deps: OpenWebUISyncDeps): OpenWebUISyncHand
     extensions: config.extensions,
     userMap: config.userMap,
     processTimeoutMs: config.processTimeoutMs,
+    concurrency: config.concurrency,
     retryBaseMs: config.retryBaseMs,
     maxFileBytes: config.maxFileBytes,
     ...(logger ? { logger } : {}),
@@ -54,6 +55,7 @@ export function installOpenWebUISync(deps: OpenWebUISyncDeps): OpenWebUISyncHand
   const scheduler = new KbScheduler(sync, store, {
     intervalSec: config.intervalSec,
     debounceMs: config.debounceMs,
+    debounceMaxMs: config.debounceMaxMs,
     onError: (user, err) => logger?.warn({ user, err: String(err) }, 'kb sync round failed'),
   });
   registerKbRoutes(router, {
@@ -61,6 +63,7 @@ export function installOpenWebUISync(deps: OpenWebUISyncDeps): OpenWebUISyncHand
     openwebuiUrl: config.url,
     ...(deps.syncLimiter ? { syncLimiter: deps.syncLimiter } : {}),
     version: () => client.probeVersion(),
+    syncWaitMs: config.syncWaitMs,
   }, deps.base);
   scheduler.start();
   return { sync, client, stop: () => scheduler.stop() };

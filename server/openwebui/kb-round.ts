@@ -1,7 +1,9 @@
 // One user's workspace <-> knowledge-base round (docs/SYNC-SPEC.md "Hub <-> Open WebUI knowledge
 // base"): find or create the KB, read both sides, let plan.ts decide, carry the steps out
-// (kb-steps.ts), record the base only after proof. KbSync (kb-sync.ts) runs one at a time per user.
+// (kb-steps.ts, uploads through kb-upload.ts), record the base only after proof. KbSync
+// (kb-sync.ts) runs one at a time per user.
 import { stat } from 'node:fs/promises';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { hashBytes } from '../../shared/node/hash.ts';
 import { StoreError } from '../store-error.ts';
 import type { WorkspaceStore } from '../workspace/types.ts';
@@ -11,6 +13,7 @@ import { ensureKnowledge } from './kb-knowledge.ts';
 import type { KbExclusion } from './exclude.ts';
 import { loadKbExclusion } from './kb-ignore-file.ts';
 import type { KbSteps, LocalEntry, RoundContext } from './kb-steps.ts';
+import { KbUploads, StateWriteError } from './kb-upload.ts';
 import type { KbSyncLogger, SyncSummary } from './kb-types.ts';
 import { planRound, viewRemote, type Direction, type Plan, type RemoteView, type Step } from './plan.ts';
 import type { FailureReason, SyncState } from './state-schema.ts';
@@ -92,8 +95,21 @@ class KbRound {
     });
     this.reportHeld(plan, summary);
     await this.tidy(plan, sides);
-    const ctx: RoundContext = { userId, kbId: kb.id, direction, state, summary, localEntries: sides.localEntries };
-    for (const step of plan.steps) await this.runStep(ctx, step);
+    const quick = await this.deps.client.supportsQuickUploads();
+    const ctx: RoundContext = {
+      userId,
+      kbId: kb.id,
+      direction,
+      state,
+      summary,
+      localEntries: sides.localEntries,
+      upload: (job) => uploads.run(job),
+    };
+    // Per round, not per hub: one user's first sync must not queue another user's single edit
+    // behind its thousands of files (rounds of different users run side by side, as before).
+    const limit = pLimit(Math.max(1, Math.floor(this.deps.steps.options.concurrency)));
+    const uploads = new KbUploads({ steps: this.deps.steps, limit, quick, save: () => this.save() }, ctx);
+    await this.runSteps(ctx, plan.steps, uploads, limit);
     return this.finish(kb.id, summary);
   }
 
@@ -154,25 +170,57 @@ class KbRound {
       }
     }
     // Failures whose content is gone or changed are stale.
+    let stale = false;
     for (const [path, f] of Object.entries(state.failures)) {
       const now = f.side === 'from_openwebui' ? sides.remote.byPath.get(path)?.hash : sides.local.get(path);
       if (now !== f.hash) {
         delete state.failures[path];
-        await this.save();
+        stale = true;
       }
+    }
+    if (stale) await this.save();
+  }
+
+  /**
+   * Deletes first, side by side (a rename must not trip duplicate detection); then the uploads
+   * side by side through the upload pipeline, and the other steps one after the other beside
+   * them. State is written in batches (kb-upload.ts writes it before it drops a replaced file),
+   * here once at the end, and at once when the round stops.
+   */
+  private async runSteps(ctx: RoundContext, steps: readonly Step[], uploads: KbUploads, limit: LimitFunction): Promise<void> {
+    const isDelete = (s: Step): boolean => s.kind === 'delete-remote' || s.kind === 'delete-local';
+    const stopped: unknown[] = [];
+    const guard = async (work: Promise<void>): Promise<void> => {
+      try {
+        await work;
+      } catch (e) {
+        stopped.push(e);
+        uploads.stop(e);
+      }
+    };
+    await Promise.all(steps.filter(isDelete).map((s) => guard(limit(() => this.runStep(ctx, s)))));
+    if (stopped.length === 0) {
+      const rest = steps.filter((s) => !isDelete(s));
+      const others = async (): Promise<void> => {
+        for (const s of rest) if (s.kind !== 'upload' && stopped.length === 0) await this.runStep(ctx, s);
+      };
+      await Promise.all([guard(others()), ...rest.filter((s) => s.kind === 'upload').map((s) => guard(this.runStep(ctx, s)))]);
+    }
+    if (stopped.length > 0) {
+      await this.save();
+      throw stopped[0];
     }
   }
 
+  /** One step; an error that is not the round's end is recorded against the path. */
   private async runStep(ctx: RoundContext, step: Step): Promise<void> {
     const { steps } = this.deps;
     try {
       await steps.run(ctx, step);
     } catch (e) {
-      // Open WebUI down or our key refused: the whole round stops; the next one resumes.
-      if (e instanceof OpenWebUIError && (e.kind === 'unavailable' || e.kind === 'unauthorized')) {
-        await this.save();
-        throw e;
-      }
+      // Open WebUI down, our key refused, the state not written: the whole round stops; the next one resumes.
+      if (e instanceof OpenWebUIError && (e.kind === 'unavailable' || e.kind === 'unauthorized')) throw e;
+      if (e instanceof StateWriteError) throw e;
       this.deps.logger?.warn({ user: this.userId, path: step.path, err: String(e) }, 'kb sync step failed');
       if (step.kind === 'upload') steps.recordFailure(ctx, step.path, step.hash, 'error', String(e));
       if (step.kind === 'download' || step.kind === 'conflict') {
@@ -181,7 +229,6 @@ class KbRound {
         steps.recordFailure(ctx, step.path, step.remote.hash!, reason, e instanceof Error ? e.message : String(e), 'from_openwebui');
       }
     }
-    await this.save();
   }
 
   private async finish(kbId: string, summary: SyncSummary): Promise<SyncSummary> {
@@ -192,6 +239,7 @@ class KbRound {
     if (changed) await this.save();
     this.deps.onFinished(state.last_sync);
     summary.finished_at = state.last_sync;
+    sortSummary(summary);
     this.deps.logger?.info(
       {
         user: this.userId,
@@ -205,6 +253,17 @@ class KbRound {
     );
     return summary;
   }
+}
+
+/** Steps ran side by side: the lists come out in path order, not in the order they ended. */
+function sortSummary(s: SyncSummary): void {
+  for (const list of [s.uploaded, s.downloaded, s.deleted_in_openwebui, s.deleted_in_workspace, s.pending]) list.sort(byCodeUnit);
+  s.conflicts.sort((a, b) => byCodeUnit(a.path, b.path));
+  s.failed.sort((a, b) => byCodeUnit(a.path, b.path));
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function newSummary(userId: string, direction: Direction, name: string, version: string, started: Date): SyncSummary {

@@ -22,6 +22,8 @@ export interface KbSyncOptions {
   userMap?: Readonly<Record<string, string>>;
   /** How long a round waits for one upload's processing before leaving it pending. */
   processTimeoutMs?: number;
+  /** Transfers to Open WebUI at once in one round (RALPH_SYNC_CONCURRENCY, default 4). */
+  concurrency?: number;
   retryBaseMs?: number;
   retryCapMs?: number;
   logger?: KbSyncLogger;
@@ -50,6 +52,7 @@ export class KbSync {
       extensions: opts.extensions,
       processTimeoutMs: opts.processTimeoutMs ?? 20_000,
       backoff: { baseMs: opts.retryBaseMs ?? 60_000, capMs: opts.retryCapMs ?? 6 * 3600_000 },
+      concurrency: opts.concurrency ?? 4,
       now: this.now,
       logger: opts.logger,
     });

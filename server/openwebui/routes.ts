@@ -1,10 +1,14 @@
 // HTTP triggers of the KB sync. The router handed in already checked the API key and that the
 // caller may act on :user_id; this file only validates input and maps outcomes to JSON.
+// A round that does not end within `syncWaitMs` is answered 202 and followed at
+// `GET .../sync/{round_id}` (sync-rounds.ts), so a big workspace is never cut by the hub's idle
+// timeout (server/README.md "Knowledge-base sync").
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../../shared/protocol.ts';
 import { OpenWebUIError } from './http.ts';
 import type { KbSync } from './kb-sync.ts';
+import { SyncRounds, type RoundOutcome } from './sync-rounds.ts';
 
 export const SyncRequestSchema = z
   .object({ direction: z.enum(['to_openwebui', 'from_openwebui', 'bidirectional']).default('bidirectional') })
@@ -18,12 +22,38 @@ export interface KbRouteDeps {
   /** Limits POST /sync (the hub's "sync" limiter: 60 per minute per user). */
   syncLimiter?: RequestHandler;
   version?: () => Promise<string | undefined>;
+  /**
+   * How long POST /sync waits for the round before answering 202 (default 10 s: above the
+   * transport's retries of an unreachable Open WebUI, 1 + 2 + 4 s, so that still answers 503).
+   */
+  syncWaitMs?: number;
+  /** Where 202 rounds are kept (default: a new in-memory registry). */
+  rounds?: SyncRounds;
+}
+
+/** The code and message a failed round shows, in the API's error vocabulary. */
+export function describeRoundError(e: unknown): { error: ErrorCode; message: string } {
+  if (e instanceof OpenWebUIError && (e.kind === 'unavailable' || e.kind === 'unauthorized')) {
+    return { error: 'openwebui_unavailable', message: `Open WebUI did not answer as expected: ${e.message}` };
+  }
+  return { error: 'internal', message: 'the KB sync round failed; the hub log has the details' };
 }
 
 /** The hub's access check leaves the validated id in res.locals.userId. */
 function userOf(req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1]): string {
   const fromAuth = (res.locals as { userId?: unknown }).userId;
   return typeof fromAuth === 'string' ? fromAuth : String(req.params.user_id);
+}
+
+/** The outcome if it comes within `ms`, else undefined. */
+async function within(outcome: Promise<RoundOutcome>, ms: number): Promise<RoundOutcome | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  try {
+    return await Promise.race([outcome, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function send(res: Parameters<RequestHandler>[1], code: ErrorCode, message: string): void {
@@ -37,6 +67,9 @@ function send(res: Parameters<RequestHandler>[1], code: ErrorCode, message: stri
 export function registerKbRoutes(router: Router, deps: KbRouteDeps, base = '/users/:user_id/workspace'): void {
   const limiter: RequestHandler = deps.syncLimiter ?? ((_req, _res, next) => next());
 
+  const rounds = deps.rounds ?? new SyncRounds({ describe: describeRoundError });
+  const waitMs = deps.syncWaitMs ?? 10_000;
+
   router.post(`${base}/sync`, limiter, async (req, res, next) => {
     try {
       const parsed = SyncRequestSchema.safeParse(req.body ?? {});
@@ -46,14 +79,28 @@ export function registerKbRoutes(router: Router, deps: KbRouteDeps, base = '/use
       if (!deps.sync) {
         return send(res, 'openwebui_unavailable', `Open WebUI sync is off: ${deps.disabledReason ?? 'not configured'}`);
       }
-      const summary = await deps.sync.sync(userOf(req, res), parsed.data.direction);
-      res.json(summary);
-    } catch (e) {
-      if (e instanceof OpenWebUIError && (e.kind === 'unavailable' || e.kind === 'unauthorized')) {
-        return send(res, 'openwebui_unavailable', `Open WebUI did not answer as expected: ${e.message}`);
+      const userId = userOf(req, res);
+      const { direction } = parsed.data;
+      const round = rounds.start(userId, direction, deps.sync.sync(userId, direction));
+      const ended = await within(round.outcome, waitMs);
+      if (!ended) {
+        const statusUrl = `${req.baseUrl}${base.replace(':user_id', encodeURIComponent(userId))}/sync/${round.id}`;
+        res.status(202).location(statusUrl).json({ round_id: round.id, status: 'running', status_url: statusUrl });
+        return;
       }
+      if (ended.ok) return void res.json(ended.summary);
+      const failed = describeRoundError(ended.error);
+      if (failed.error === 'openwebui_unavailable') return send(res, failed.error, failed.message);
+      next(ended.error);
+    } catch (e) {
       next(e);
     }
+  });
+
+  router.get(`${base}/sync/:round_id`, (req, res) => {
+    const view = rounds.get(userOf(req, res), String(req.params.round_id));
+    if (!view) return send(res, 'not_found', 'no such sync round here (rounds are kept 15 minutes after they end, by the hub instance that ran them)');
+    res.json(view);
   });
 
   router.get(`${base}/status`, async (req, res, next) => {

@@ -1,18 +1,46 @@
-// When KB rounds run: every interval for every user, and shortly after any workspace change
-// (debounced, so a burst of writes makes one round). Changes the KB sync made itself
-// (source 'openwebui') do not trigger a round, or it would chase its own tail.
+// When KB rounds run: every interval for every user, and soon after a workspace change. Changes
+// the KB sync made itself (source 'openwebui') do not trigger a round, or it would chase its own
+// tail.
+//
+// The rule after a change (why: a single edit should reach the KB within about a second, and a
+// burst of writes should still make few rounds): a round starts once the user's workspace has been
+// quiet for `debounceMs` (100 ms by default), but no later than `debounceMaxMs` (1 s) after the
+// first change of the burst, so a stream of writes cannot put it off for ever. While a round the
+// scheduler started is running, further changes make exactly one more round after it, not one per
+// change: that round lists the workspace when it starts and so sees all of them. A trailing quiet
+// period was chosen over "run at once, then debounce" because the agent's writes arrive in small
+// groups (a tool writing several files), which one round then takes together.
 import type { WorkspaceStore } from '../workspace/types.ts';
 import type { KbSync } from './kb-sync.ts';
+import type { SyncSummary } from './kb-types.ts';
 
 export interface SchedulerOptions {
   intervalSec: number;
+  /** Quiet period after the last change. */
   debounceMs: number;
+  /** Longest wait after the first change of a burst (default: 10 x debounceMs). */
+  debounceMaxMs?: number;
   onError?: (userId: string, err: unknown) => void;
+}
+
+/** Per user: the pending trigger, and the round the scheduler started. */
+interface UserTrigger {
+  timer?: NodeJS.Timeout;
+  /** When the first change of the burst came (ms). */
+  firstAt?: number;
+  running: boolean;
+  /** Changes came while the round ran: one more round after it. */
+  again: boolean;
+}
+
+/** When the next round may start: the quiet period after `now`, capped at the burst's deadline (pure). */
+export function nextStart(now: number, firstAt: number, debounceMs: number, debounceMaxMs: number): number {
+  return Math.min(now + debounceMs, firstAt + Math.max(debounceMs, debounceMaxMs));
 }
 
 export class KbScheduler {
   private interval: NodeJS.Timeout | undefined;
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly users = new Map<string, UserTrigger>();
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
 
@@ -33,30 +61,46 @@ export class KbScheduler {
     }
   }
 
-  /** Debounced round for one user. */
+  /** A change for this user: a round soon (see the rule at the top). */
   poke(userId: string): void {
     if (this.stopped) return;
-    clearTimeout(this.timers.get(userId));
-    const t = setTimeout(() => {
-      this.timers.delete(userId);
-      this.run(userId);
-    }, this.opts.debounceMs);
+    const u = this.users.get(userId) ?? { running: false, again: false };
+    this.users.set(userId, u);
+    if (u.running) {
+      u.again = true;
+      return;
+    }
+    const now = Date.now();
+    u.firstAt ??= now;
+    clearTimeout(u.timer);
+    const max = this.opts.debounceMaxMs ?? this.opts.debounceMs * 10;
+    const t = setTimeout(() => this.fire(userId, u), Math.max(0, nextStart(now, u.firstAt, this.opts.debounceMs, max) - now));
     t.unref();
-    this.timers.set(userId, t);
+    u.timer = t;
   }
 
-  private run(userId: string): void {
+  private fire(userId: string, u: UserTrigger): void {
+    u.timer = undefined;
+    u.firstAt = undefined;
     if (this.stopped) return;
+    u.running = true;
+    u.again = false;
     this.sync.sync(userId, 'bidirectional').then(
-      (s) => {
-        // A workspace event that lands while a round lists the folder can go unseen by that round;
-        // after a round that moved files, one more debounced round confirms nothing is left
-        // (it converges: a round with nothing to move does not ask for another).
-        const moved = s.uploaded.length + s.downloaded.length + s.deleted_in_openwebui.length + s.deleted_in_workspace.length;
-        if (moved > 0) this.poke(userId);
+      (s) => this.ended(userId, u, moved(s)),
+      (e: unknown) => {
+        this.opts.onError?.(userId, e);
+        this.ended(userId, u, false);
       },
-      (e: unknown) => this.opts.onError?.(userId, e),
     );
+  }
+
+  private ended(userId: string, u: UserTrigger, moved: boolean): void {
+    u.running = false;
+    // A workspace event that lands while a round lists the folder can go unseen by that round;
+    // after a round that moved files, one more round confirms nothing is left (it converges: a
+    // round with nothing to move does not ask for another).
+    if (u.again || moved) this.poke(userId);
+    else if (!u.timer) this.users.delete(userId);
   }
 
   private async everyone(): Promise<void> {
@@ -77,9 +121,13 @@ export class KbScheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.interval);
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    for (const u of this.users.values()) clearTimeout(u.timer);
+    this.users.clear();
     this.unsubscribe?.();
     await this.sync.idle();
   }
+}
+
+function moved(s: SyncSummary): boolean {
+  return s.uploaded.length + s.downloaded.length + s.deleted_in_openwebui.length + s.deleted_in_workspace.length > 0;
 }

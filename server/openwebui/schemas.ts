@@ -84,3 +84,12 @@ export const DirectorySchema = z.looseObject({
 export type Directory = z.infer<typeof DirectorySchema>;
 
 export const DirectoryListingSchema = z.looseObject({ directories: z.array(DirectorySchema).nullish() });
+
+/**
+ * The answer of `POST /knowledge/{id}/files/batch/add` (0.12.4): the KB with every file it now
+ * holds. (The route also collects a reason per refused file, but its answer's model has no field
+ * for them, so they never arrive.)
+ */
+export const BatchAddAnswerSchema = z.looseObject({
+  files: z.array(z.looseObject({ id: z.string() })),
+});

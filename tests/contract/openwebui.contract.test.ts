@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashBytes } from '../../shared/node/hash.ts';
 import { OpenWebUIClient } from '../../server/openwebui/client.ts';
-import { versionAtLeast } from '../../server/openwebui/http.ts';
+import { QUICK_UPLOADS_FROM, versionAtLeast } from '../../server/openwebui/http.ts';
 import { KbSync } from '../../server/openwebui/kb-sync.ts';
 import { DEFAULT_EXTENSIONS } from '../../server/openwebui/plan.ts';
 import { SyncStateSchema } from '../../server/openwebui/state-schema.ts';
@@ -175,6 +175,43 @@ describe.each(targets)('Open WebUI KB contract: $name', ({ name, start }) => {
         ['src/lib/README.md', 'src/lib'],
       ]);
     }
+  });
+
+  it('a first round of many files: processed inside the upload, added in batches, each new KB folder made once', async (ctx) => {
+    live(ctx);
+    const { t, uid, store, admin, kbPaths } = await setup();
+    const client = new OpenWebUIClient({ url: t.url, apiKey: t.adminApiKey, retries: 2 });
+    const calls = { status: 0, batch: 0, single: 0 };
+    const orig = { status: client.processStatus.bind(client), batch: client.addFilesToKnowledge.bind(client), single: client.addFileToKnowledge.bind(client) };
+    client.processStatus = (...a) => (calls.status++, orig.status(...a));
+    client.addFilesToKnowledge = (...a) => (calls.batch++, orig.batch(...a));
+    client.addFileToKnowledge = (...a) => (calls.single++, orig.single(...a));
+    const sync = new KbSync({ client, store, extensions: DEFAULT_EXTENSIONS, concurrency: 4 });
+    const paths: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const p = `unit ${i % 4}/week ${Math.floor(i / 4) % 2}/note-${i}.md`;
+      paths.push(p);
+      await putFile(store, uid, p, `# Note ${i}\n\nThe ${i}th note of unit ${i % 4}, about topic ${i * 7}.\n`);
+    }
+    const s = await sync.sync(uid, 'to_openwebui');
+    expect(s.uploaded).toEqual([...paths].sort());
+    expect(s.failed).toEqual([]);
+    expect(await kbPaths(s.knowledge_id)).toEqual([...paths].sort());
+    if (versionAtLeast(t.version, QUICK_UPLOADS_FROM)) {
+      // The answer came once processing had ended: one status read per file, no polling.
+      expect(calls.status).toBe(40);
+      expect(calls.batch).toBeGreaterThanOrEqual(1);
+      expect(calls.batch).toBeLessThanOrEqual(2);
+      expect(calls.single).toBe(0);
+    }
+    // Four uploads at a time into the same new folders, yet each folder exists once, and every file
+    // sits in its own.
+    const files = await admin.knowledgeFiles(s.knowledge_id);
+    expect(files.map((f) => `${f.directory_path}/${f.filename}`).sort()).toEqual([...paths].sort());
+    const web = asUser(t, t.adminApiKey);
+    const units = await web.directories(s.knowledge_id, null);
+    expect(units.map((d) => d.name).sort()).toEqual(['unit 0', 'unit 1', 'unit 2', 'unit 3']);
+    for (const u of units) expect((await web.directories(s.knowledge_id, u.id)).map((d) => d.name).sort()).toEqual(['week 0', 'week 1']);
   });
 
   it('edit and delete propagate; the old file id is deleted only after the new one is in; a quiet round changes nothing', async (ctx) => {

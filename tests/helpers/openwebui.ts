@@ -283,11 +283,19 @@ export function asUser(target: OpenWebUITarget, token: string) {
     async deleteKnowledge(kbId: string): Promise<void> {
       await http.delete(`api/v1/knowledge/${kbId}/delete`);
     },
+    /** The KB's files (the first 1000: admins may ask for that many a page, others get 30). */
     async knowledgeFiles(kbId: string): Promise<KbFileView[]> {
       const r = await http(`api/v1/knowledge/${kbId}/files`, {
-        searchParams: { page: 1, order_by: 'created_at', direction: 'asc' },
+        searchParams: { page: 1, limit: 1000, order_by: 'created_at', direction: 'asc' },
       }).json<{ items: KbFileView[] }>();
       return r.items;
+    },
+    /** The folders directly under `parentId` (null: the KB's root). */
+    async directories(kbId: string, parentId: string | null): Promise<{ id: string; name: string }[]> {
+      const r = await http(`api/v1/knowledge/${kbId}/files`, { searchParams: { page: 1, directory_id: parentId ?? '' } }).json<{
+        directories?: { id: string; name: string }[];
+      }>();
+      return r.directories ?? [];
     },
     async query(kbId: string, query: string): Promise<{ documents: string[][]; metadatas: Record<string, unknown>[][] }> {
       return http
@@ -434,7 +442,6 @@ export async function startHubWithOpenWebUI(target: OpenWebUITarget, env: Record
     env: {
       RALPH_OPENWEBUI_URL: target.url,
       RALPH_OPENWEBUI_API_KEY: target.adminApiKey,
-      RALPH_SYNC_DEBOUNCE_MS: '300',
       RALPH_SYNC_INTERVAL: '300',
       ...env,
     },

@@ -76,7 +76,8 @@ describe('KB sync against the emulator with faults', () => {
   it('a 5xx on add leaves the upload pending; the next round adds the same file instead of uploading again', async () => {
     const { uid, store, sync, kbFiles } = await world(emu);
     await putFile(store, uid, 'a.md', 'alpha\n');
-    emu.faults.http.push({ method: 'POST', path: /\/file\/add$/, count: 1, kind: { status: 500 } });
+    // 0.12.4 adds through files/batch/add, older releases through file/add: either one fails.
+    emu.faults.http.push({ method: 'POST', path: /\/(file\/add|files\/batch\/add)$/, count: 1, kind: { status: 500 } });
     await expect(sync.sync(uid)).rejects.toThrow(/500/);
     const s2 = await sync.sync(uid);
     expect(s2.uploaded).toEqual(['a.md']);
@@ -189,6 +190,30 @@ describe('KB sync against the emulator with faults', () => {
     expect(s.knowledge_id).not.toBe(squatted);
     expect(emu.knowledge.get(squatted)!.files).toEqual([]);
     expect(emu.knowledge.get(s.knowledge_id)!.user_id).toBe(emu.admin.id);
+  });
+
+  it('a second conflict of one path within the same second gets its own copy name (found by the soak run of the KB model)', async () => {
+    const { uid, user, store } = await world(emu);
+    const client = new OpenWebUIClient({ url: emu.url, apiKey: emu.adminApiKey, retries: 2, retryBackoffLimitMs: 20 });
+    // One clock second for every round: conflict copy names are stamped in whole seconds.
+    const sync = new KbSync({ client, store, extensions: DEFAULT_EXTENSIONS, now: () => new Date('2026-03-01T10:00:00Z') });
+    const s0 = await sync.sync(uid);
+    const web = asUser(emulatorTarget(emu), emu.tokenFor(user));
+    for (const text of ['first browser version\n', 'second browser version\n']) {
+      const fid = await web.upload('w1.md', text);
+      await web.waitProcessed(fid);
+      await web.addToKnowledge(s0.knowledge_id, fid);
+      if (text.startsWith('first')) await putFile(store, uid, 'w1.md', 'the workspace version\n');
+    }
+    // The first conflict's upload of the workspace version is cut: the second browser file now
+    // stands for w1.md, a second conflict in the same second.
+    emu.faults.http.push({ method: 'POST', path: /^\/api\/v1\/files\/?$/, count: 1, kind: 'drop' });
+    await expect(sync.sync(uid)).rejects.toBeInstanceOf(OpenWebUIError);
+    const s2 = await sync.sync(uid);
+    expect(s2.conflicts).toEqual([{ path: 'w1.md', copy: 'w1 (conflict openwebui 2026-03-01 100001).md' }]);
+    expect(s2.uploaded).toEqual(['w1.md']);
+    const files = (await store.list(uid)).files.map((f) => f.path).sort();
+    expect(files).toEqual(['w1 (conflict openwebui 2026-03-01 100000).md', 'w1 (conflict openwebui 2026-03-01 100001).md', 'w1.md']);
   });
 
   it('a web-UI file the workspace refuses is recorded and not fetched again every round', async () => {

@@ -253,7 +253,7 @@ describe('backoff, config, client helpers', () => {
   });
 
   it('reads the design env names with their defaults', () => {
-    expect(loadOpenWebUIConfig({})).toMatchObject({ enabled: false, disabledReason: 'RALPH_OPENWEBUI_URL is not set', intervalSec: 300, prefix: 'workspace', debounceMs: 2000 });
+    expect(loadOpenWebUIConfig({})).toMatchObject({ enabled: false, disabledReason: 'RALPH_OPENWEBUI_URL is not set', intervalSec: 300, prefix: 'workspace', debounceMs: 100, debounceMaxMs: 1000, concurrency: 4, syncWaitMs: 10_000 });
     const c = loadOpenWebUIConfig({
       RALPH_OPENWEBUI_URL: 'http://127.0.0.1:3000',
       RALPH_OPENWEBUI_API_KEY: 'sk-1',
@@ -265,6 +265,12 @@ describe('backoff, config, client helpers', () => {
     expect(c).toMatchObject({ enabled: true, intervalSec: 60, prefix: 'ws', extensions: ['md', 'txt'], userMap: { alice: 'alice@school.test' } });
     expect(loadOpenWebUIConfig({ RALPH_OPENWEBUI_URL: 'http://x', RALPH_OPENWEBUI_API_KEY: 'k', RALPH_SYNC_TO_OPENWEBUI: 'false' }).enabled).toBe(false);
     expect(() => loadOpenWebUIConfig({ RALPH_SYNC_INTERVAL: 'soon' })).toThrow(/RALPH_SYNC_INTERVAL/);
+    expect(loadOpenWebUIConfig({ RALPH_SYNC_CONCURRENCY: '8', RALPH_SYNC_DEBOUNCE_MAX_MS: '500', RALPH_SYNC_WAIT_MS: '0' })).toMatchObject({
+      concurrency: 8,
+      debounceMaxMs: 500,
+      syncWaitMs: 0,
+    });
+    expect(() => loadOpenWebUIConfig({ RALPH_SYNC_CONCURRENCY: '0' })).toThrow(/RALPH_SYNC_CONCURRENCY/);
     expect(parseUserMap('{"a":"b"}')).toEqual({ a: 'b' });
     expect(loadOpenWebUIConfig({}).maxFileBytes).toBe(10 * 1024 * 1024);
     expect(loadOpenWebUIConfig({ RALPH_SYNC_MAX_KB_FILE_BYTES: '0' }).maxFileBytes).toBe(0);

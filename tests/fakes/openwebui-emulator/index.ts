@@ -103,10 +103,16 @@ export class OpenWebUIEmulator {
   readonly knowledge = new Map<string, KbRec>();
   readonly faults: EmulatorFaults = { processingDelayMs: 10, http: [] };
   readonly log: RequestLogEntry[] = [];
+  /** Called as each request arrives, before any fault (tests look at the world at that moment). */
+  onRequest: ((method: string, path: string) => void) | undefined;
+  /** Requests being answered right now, and the most there ever were at once, per "METHOD /route". */
+  readonly inFlight = new Map<string, { now: number; peak: number }>();
   private server: Server | undefined;
   private seq = 0;
   private clock = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Ends of processing that requests wait for (released on stop). */
+  private readonly processing = new Set<() => void>();
   url = '';
   readonly version: string;
   readonly flavour: 'current' | 'legacy';
@@ -137,6 +143,11 @@ export class OpenWebUIEmulator {
     return key;
   }
 
+  /** Requests per "METHOD /route" (ids as `{id}`, see routeOf). */
+  count(route: string): number {
+    return this.log.filter((l) => `${l.method} ${routeOf(l.path)}` === route).length;
+  }
+
   /** Uploads made (POST /api/v1/files/), for "no re-upload loop" checks. */
   uploads(): RequestLogEntry[] {
     return this.log.filter((l) => l.method === 'POST' && /^\/api\/v1\/files\/?$/.test(l.path));
@@ -161,6 +172,8 @@ export class OpenWebUIEmulator {
   async stop(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const end of this.processing) end();
+    this.processing.clear();
     const s = this.server;
     if (!s) return;
     s.closeAllConnections();
@@ -174,12 +187,21 @@ export class OpenWebUIEmulator {
     const app = express();
     const upload = multer({ storage: multer.memoryStorage() });
     app.use((req, res, next) => {
-      res.on('finish', () => this.log.push({ method: req.method, path: req.path, status: res.statusCode }));
+      this.onRequest?.(req.method, req.path);
+      const route = `${req.method} ${routeOf(req.path)}`;
+      const meter = this.inFlight.get(route) ?? { now: 0, peak: 0 };
+      this.inFlight.set(route, meter);
+      meter.now++;
+      meter.peak = Math.max(meter.peak, meter.now);
+      // 'close' comes once per request, also when the client gave up before the answer (status 0).
+      res.once('close', () => {
+        meter.now--;
+        this.log.push({ method: req.method, path: req.path, status: res.writableFinished ? res.statusCode : 0 });
+      });
       const fault = this.faults.http.find((f) => f.count > 0 && (!f.method || f.method === req.method) && f.path.test(req.path));
       if (fault) {
         fault.count--;
         if (fault.kind === 'drop') {
-          this.log.push({ method: req.method, path: req.path, status: 0 });
           req.socket.destroy();
           return;
         }
@@ -250,7 +272,7 @@ export class OpenWebUIEmulator {
     });
 
     // ---- files ----
-    app.post('/api/v1/files/', auth, upload.single('file'), (req, res) => {
+    app.post('/api/v1/files/', auth, upload.single('file'), async (req, res) => {
       const file = req.file;
       if (!file) return void res.status(422).json({ detail: [{ msg: 'Field required', loc: ['body', 'file'] }] });
       let metadata: Record<string, unknown> = {};
@@ -262,6 +284,9 @@ export class OpenWebUIEmulator {
         }
       }
       const process = req.query.process !== 'false';
+      // 0.12.4: `process_in_background=false` processes inside the request; the answer still shows
+      // the record as it was before processing. The legacy flavour always works in the background.
+      const inline = process && req.query.process_in_background === 'false' && this.flavour === 'current';
       // Folders are dropped: only the basename is kept (os.path.basename).
       const name = file.originalname.slice(file.originalname.lastIndexOf('/') + 1);
       const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
@@ -297,8 +322,23 @@ export class OpenWebUIEmulator {
         seq: ++this.seq,
       };
       this.files.set(rec.id, rec);
-      if (process) this.scheduleProcessing(rec);
-      res.json({ status: true, ...this.fileOut(rec) });
+      const answer = { status: true, ...this.fileOut(rec) };
+      const processed = process ? this.scheduleProcessing(rec) : undefined;
+      // A client that stops waiting does not stop the processing (0.12.4's middlewares are pure ASGI).
+      if (inline) await processed;
+      if (!res.headersSent && !res.destroyed) res.json(answer);
+    });
+
+    app.get('/api/v1/files/search', auth, (req, res) => {
+      if (this.flavour === 'legacy') return void res.status(404).json({ detail: 'Not Found' });
+      const pattern = globToRegExp(String(req.query.filename ?? '*'));
+      const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100)));
+      const found = [...this.files.values()]
+        .filter((f) => (me(res).role === 'admin' || f.user_id === me(res).id) && pattern.test(f.filename))
+        .sort((a, b) => b.created_at - a.created_at || b.seq - a.seq)
+        .slice(0, limit);
+      if (found.length === 0) return void res.status(404).json({ detail: 'No files found matching the pattern.' });
+      res.json(found.map((f) => this.fileOut(f, true)));
     });
 
     app.get('/api/v1/files/', auth, (req, res) => {
@@ -427,8 +467,10 @@ export class OpenWebUIEmulator {
           return asc ? d : -d;
         });
       const page = Math.max(1, Number(req.query.page ?? 1));
+      // `limit` is honoured for admins only; everyone else gets 30 a page.
+      const size = me(res).role === 'admin' && req.query.limit !== undefined ? Math.max(1, Number(req.query.limit)) : PAGE;
       res.json({
-        items: items.slice((page - 1) * PAGE, page * PAGE).map((f) => ({
+        items: items.slice((page - 1) * size, page * size).map((f) => ({
           ...this.fileOut(f),
           data: null,
           directory_id: kb.fileDir.get(f.id) ?? null,
@@ -511,6 +553,42 @@ export class OpenWebUIEmulator {
       kb.updated_at = this.now();
       res.json({ ...this.kbOut(kb, false), files: kb.files.map((id) => this.fileOut(this.files.get(id)!)) });
     });
+    // 0.12.4's batch add: every folder and file checked first (one bad one refuses the request),
+    // files already in the KB skipped, the rest embedded from their extracted text in one go. A
+    // duplicate is left out; unlike file/add the file is not marked failed, and the reason never
+    // reaches the caller (the route passes `warnings` to an answer model without that field).
+    app.post('/api/v1/knowledge/:id/files/batch/add', auth, (req, res) => {
+      if (this.flavour === 'legacy') return void res.status(405).json({ detail: 'Method Not Allowed' });
+      const kb = kbFor(req, res, 'write');
+      if (!kb) return;
+      const forms = (Array.isArray(req.body) ? req.body : []) as { file_id?: string; directory_id?: string | null }[];
+      for (const d of new Set(forms.map((f) => f.directory_id).filter(Boolean))) {
+        if (!kb.dirs.has(d!)) return void res.status(400).json({ detail: 'Target directory not found.' });
+      }
+      const missing = forms.find((f) => !this.files.has(f.file_id ?? ''));
+      if (missing) return void res.status(400).json({ detail: `File ${missing.file_id} not found` });
+      if (me(res).role !== 'admin' && forms.some((f) => !fileAccess(res, f.file_id!))) {
+        return void res.status(403).json({ detail: 'You do not have permission to access this resource.' });
+      }
+      const fresh = forms.filter((f) => !kb.files.includes(f.file_id!));
+      // The real one fetches the files newest first (updated_at desc) and checks them in that order.
+      const order = fresh.map((f) => this.files.get(f.file_id!)!).sort((a, b) => b.updated_at - a.updated_at || b.seq - a.seq);
+      const seen = new Set<string>();
+      const t = this.now();
+      for (const f of order) {
+        const textHash = createHash('sha256').update(f.data.content ?? '').digest('hex');
+        if (seen.has(textHash) || kb.files.some((id) => id !== f.id && this.files.get(id)?.hash === textHash)) continue;
+        seen.add(textHash);
+        f.hash = textHash;
+        f.meta.collection_name = kb.id;
+        f.updated_at = t;
+        kb.files.push(f.id);
+        const dir = forms.find((x) => x.file_id === f.id)?.directory_id;
+        if (dir) kb.fileDir.set(f.id, dir);
+      }
+      kb.updated_at = t;
+      res.json({ ...this.kbOut(kb, false), files: kb.files.map((id) => this.fileOut(this.files.get(id)!)) });
+    });
     app.post('/api/v1/knowledge/:id/file/remove', auth, (req, res) => {
       const kb = kbFor(req, res, 'write');
       if (!kb) return;
@@ -561,7 +639,11 @@ export class OpenWebUIEmulator {
     return app;
   }
 
-  private scheduleProcessing(f: FileRec): void {
+  /** Resolves when the processing of `f` has ended (or the emulator stopped). */
+  private scheduleProcessing(f: FileRec): Promise<void> {
+    let ended!: () => void;
+    const done = new Promise<void>((r) => (ended = r));
+    this.processing.add(ended);
     // Like 0.12: 'pending' until the background task starts, then 'processing', then the outcome.
     const started = setTimeout(() => {
       this.timers.delete(started);
@@ -570,6 +652,8 @@ export class OpenWebUIEmulator {
     this.timers.add(started);
     const t = setTimeout(() => {
       this.timers.delete(t);
+      this.processing.delete(ended);
+      ended();
       if (!this.files.has(f.id)) return;
       const text = f.bytes.toString('utf8');
       // The PDF loader of the real one fails on bytes that are not a PDF.
@@ -586,6 +670,7 @@ export class OpenWebUIEmulator {
       f.updated_at = this.now();
     }, this.faults.processingDelayMs);
     this.timers.add(t);
+    return done;
   }
 
   private dirPath(kb: KbRec, dirId: string | undefined): string {
@@ -631,6 +716,17 @@ export class OpenWebUIEmulator {
       files: inlineFiles ? kb.files.map((id) => this.fileOut(this.files.get(id)!)) : null,
     };
   }
+}
+
+/** A request path with its ids replaced by `{id}` ("/api/v1/files/{id}/process/status"). */
+export function routeOf(path: string): string {
+  return path.replace(/\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '/{id}');
+}
+
+/** The route's glob (`*` any run, `?` one character), matched case-insensitively like SQL ILIKE. */
+function globToRegExp(glob: string): RegExp {
+  const body = [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('');
+  return new RegExp(`^${body}$`, 'i');
 }
 
 function publicUser(u: EmuUser): Record<string, unknown> {
