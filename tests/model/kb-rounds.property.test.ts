@@ -143,8 +143,14 @@ async function check(ops: Op[]): Promise<void> {
       await syncPoint();
       if (o.drop !== 'none') {
         figures.faults++;
-        const path = o.drop === 'upload' ? /^\/api\/v1\/files\/?$/ : o.drop === 'listing' ? /\/files$/ : /\/file\/remove$/;
-        emu.faults.http.push({ method: o.drop === 'listing' ? 'GET' : 'POST', path, count: 1, kind: 'drop' });
+        if (o.drop === 'remove') {
+          // Dropping a KB file is `POST .../file/remove` before 0.12.4 and one `DELETE /files/{id}` from it.
+          emu.faults.http.push({ method: 'POST', path: /\/file\/remove$/, count: 1, kind: 'drop' });
+          emu.faults.http.push({ method: 'DELETE', path: /^\/api\/v1\/files\/[^/]+$/, count: 1, kind: 'drop' });
+        } else {
+          const path = o.drop === 'upload' ? /^\/api\/v1\/files\/?$/ : /\/files$/;
+          emu.faults.http.push({ method: o.drop === 'listing' ? 'GET' : 'POST', path, count: 1, kind: 'drop' });
+        }
       }
       await round().catch(() => undefined);
       emu.faults.http.length = 0;
