@@ -128,6 +128,6 @@ async function edits(r: Run, kbId: string): Promise<void> {
   const { ctx, n } = r;
   await idle(r);
   const lat = await measureKbEdits(ctx, r.s, kbId, r.hub.workspace(r.user), n);
-  ctx.res.add(kbKeys(n).edit, 'youlab', lat, 'youlab hub: a note rewritten in the workspace folder (an agent write) until the KB lists that name with the new bytes (meta.file_hash), polled every 100 ms; the hub\'s own watcher (150 ms stability) and scheduler (2 s debounce, its default) run the round; 3 s between edits');
+  ctx.res.add(kbKeys(n).edit, 'youlab', lat, 'youlab hub: a note rewritten in the workspace folder (an agent write) until the KB lists that name with the new bytes (meta.file_hash), polled every 100 ms; the hub\'s own watcher (150 ms stability) and scheduler (a round once the workspace is quiet 100 ms, at most 1 s after the first change: its defaults) run the round; 3 s between edits');
   ctx.log(`  youlab KB changed file ${n} notes: ${msList(lat)} ms`);
 }
