@@ -7,7 +7,6 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathKey } from '../../shared/paths.ts';
 import type { ActivityEntry, ConflictInfo, EngineIssue, EngineStatus, Resolution, RoundSummary, SyncEngineApi } from '../engine-api/types.ts';
 import { conflictInfo, ConflictResolver } from './conflict-resolver.ts';
 import { StatusBoard } from './engine-status.ts';
