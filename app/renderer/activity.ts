@@ -3,7 +3,7 @@
 import type { ActivityEntry, EngineIssue, EngineStatus } from '../engine-api/types.ts';
 import { bridge } from './common/bridge.ts';
 import { byId, errorText, formatBytes, formatTime, h } from './common/dom.ts';
-import { guardActions, installGuardPrompt } from './guard-prompt.ts';
+import { guardActions, guardAdvice, installGuardPrompt } from './guard-prompt.ts';
 import { historyButton, installHistoryLinks } from './history-links.ts';
 
 const MAX_ROWS = 200;
@@ -64,7 +64,7 @@ function issueItem(i: EngineIssue): HTMLElement {
     'li',
     {},
     h('div', {}, h('strong', {}, i.path ? `${i.path}: ` : ''), i.message),
-    h('div', { class: 'what' }, `What to do: ${i.hint ?? todo?.text ?? 'Open the log for details.'}`),
+    h('div', { class: 'what' }, `What to do: ${i.code === 'mass_delete' ? guardAdvice(i) : (i.hint ?? todo?.text ?? 'Open the log for details.')}`),
     action ? h('button', { type: 'button', 'data-open': action.page }, action.label) : undefined,
     i.code === 'mass_delete' ? guardActions(i) : undefined,
   );

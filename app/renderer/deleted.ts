@@ -26,7 +26,7 @@ function row(e: DeletedEntry): HTMLElement {
     { 'data-source': e.source },
     h('td', { class: 'time' }, formatTime(e.deletedAt, true)),
     h('td', { class: 'path' }, e.path),
-    h('td', {}, formatBytes(e.size)),
+    h('td', { class: 'size' }, formatBytes(e.size)),
     keptBy(e),
     h(
       'td',

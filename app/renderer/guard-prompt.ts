@@ -15,6 +15,13 @@ export function guardLabels(i: EngineIssue): { back: string; del: string; doing:
   };
 }
 
+/** What to do, in the app's words (the engine's hint also names the command line). */
+export function guardAdvice(i: EngineIssue): string {
+  return i.deletes?.where === 'local'
+    ? 'These files were deleted on the hub. Bring them back (this folder still has them and puts them back on the hub), or delete them here too if that was intended; they go to this computer’s trash.'
+    : 'These files were deleted from this folder. Bring them back from the hub, or delete them on the hub too if you meant to; the hub keeps deleted files for 30 days.';
+}
+
 export function guardActions(i: EngineIssue): HTMLElement {
   const l = guardLabels(i);
   return h(

@@ -20,7 +20,7 @@ function row(v: KeptVersion, i: number): HTMLElement {
     'tr',
     { 'data-id': v.id, class: v.id === selected ? 'selected' : undefined, 'aria-selected': v.id === selected ? 'true' : 'false' },
     h('td', { class: 'time' }, formatTime(v.kept_at), i === 0 ? h('div', { class: 'hint' }, 'latest kept') : undefined),
-    h('td', {}, formatBytes(v.size)),
+    h('td', { class: 'size' }, formatBytes(v.size)),
     h('td', {}, REASON[v.reason] ?? v.reason),
     h('td', { class: v.origin ? '' : 'muted' }, v.origin ?? '—'),
     h(
