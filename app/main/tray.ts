@@ -11,7 +11,7 @@ export function menuTemplate(entries: MenuEntry[], onAction: (a: TrayAction, pat
       case 'status':
         return { label: e.label, enabled: false };
       case 'item':
-        return { id: e.path ? `${e.action}:${e.path}` : e.action, label: e.label, enabled: e.enabled, click: () => onAction(e.action, e.path) };
+        return { id: e.path ? `${e.action}:${e.path}` : e.action, label: e.label, enabled: e.enabled, click: () => (e.path ? onAction(e.action, e.path) : onAction(e.action)) };
       case 'submenu':
         return { label: e.label, submenu: menuTemplate(e.entries, onAction) };
     }
