@@ -7,7 +7,7 @@ import type { ActivityEntry, DeletedList, HistoryApi, RoundSummary, SyncEngineAp
 import { recentFiles } from '../../app/main/controller.ts';
 import { historyHandlers, type HistoryPorts } from '../../app/main/history-handlers.ts';
 import type { SenderInfo } from '../../app/main/ipc-router.ts';
-import { createIpcRouter } from '../../app/main/ipc-router.ts';
+import { createIpcRouter, isOwnPageUrl } from '../../app/main/ipc-router.ts';
 import { menuTemplate } from '../../app/main/tray.ts';
 import { trayView, type MenuEntry } from '../../app/main/tray-state.ts';
 import { invokeContract } from '../../app/ipc/contract.ts';
@@ -92,6 +92,8 @@ describe('history IPC handlers', () => {
     await h['history:open']({ path: 'notes/plan.md' }, sender);
     await h['deleted:open'](undefined, sender);
     expect(p.opened).toEqual(['history:notes/plan.md', 'deleted']);
+    // The history window carries its file in the query; it is still one of our pages.
+    expect(isOwnPageUrl('file:///app/dist/renderer/history.html?path=notes%2Fplan.md', '/app/dist/renderer')).toBe(true);
     const router = createIpcRouter(h as never, () => true);
     await expect(router.dispatch('history:open', sender, { path: '' })).rejects.toThrow(/refused/);
     await expect(router.dispatch('history:preview', sender, { path: 'a.md', versionId: 'x'.repeat(65) })).rejects.toThrow(/refused/);
