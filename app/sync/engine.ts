@@ -7,12 +7,12 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ActivityEntry, ConflictInfo, EngineIssue, EngineStatus, Resolution, RoundSummary, SyncEngineApi } from '../engine-api/types.ts';
+import type { ActivityEntry, ConflictInfo, EngineIssue, EngineStatus, KeptVersion, Resolution, RoundSummary, SyncEngineApi } from '../engine-api/types.ts';
 import { conflictInfo, ConflictResolver } from './conflict-resolver.ts';
 import { StatusBoard } from './engine-status.ts';
 import { FeedFollower } from './feed-follower.ts';
 import { FolderIgnore } from './folder-ignore.ts';
-import { HubClient, type HubVersion } from './hub-client.ts';
+import { HubClient } from './hub-client.ts';
 import { EngineHistory } from './history.ts';
 import { runQuickRound, type RemoteHint } from './quick-round.ts';
 import { RoundError, toRoundError, type GuardAnswer, type RoundContext, type RoundResult } from './round-context.ts';
@@ -303,7 +303,7 @@ export class SyncEngine implements SyncEngineApi {
   }
 
   /** Versions the hub kept of a path, newest first (history.ts). */
-  listVersions(path: string): Promise<HubVersion[]> {
+  listVersions(path: string): Promise<KeptVersion[]> {
     return this.history.listVersions(path);
   }
 

@@ -34,10 +34,21 @@ export const HubVersionSchema = z.object({
   size: z.number(),
   kept_at: z.string(),
   reason: z.enum(['overwrite', 'delete']),
-  /** Who made the change that replaced or deleted it, where the hub records it (issue 14). */
-  origin: z.string().optional(),
+  /**
+   * Who made the change that replaced or deleted it, where the hub records it (issue 14): a label,
+   * or an object naming one. Read tolerantly: a shape this client does not know shows no origin.
+   */
+  origin: z.unknown().optional().transform(originLabel),
 });
 export type HubVersion = z.infer<typeof HubVersionSchema>;
+
+function originLabel(v: unknown): string | undefined {
+  if (typeof v === 'string') return v || undefined;
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  for (const k of ['label', 'device', 'name', 'source', 'kind']) if (typeof o[k] === 'string' && o[k]) return o[k];
+  return undefined;
+}
 const VersionListSchema = z.object({ path: z.string(), versions: z.array(HubVersionSchema) });
 /** GET /users/:id/workspace/deleted: paths with kept versions that the workspace no longer holds. */
 const DeletedListSchema = z.object({
