@@ -146,3 +146,21 @@ test('Deleted files: nothing deleted', async ({ openPage }) => {
   await expect(page.locator('#empty')).toHaveText('Nothing deleted in the last 30 days.');
   await expect(page.locator('#deleted')).toBeHidden();
 });
+
+test('Recent activity opens a file\'s "Version history…" and "Deleted files…"', async ({ openPage, page }) => {
+  await openPage('activity', scenario());
+  await page.getByRole('button', { name: 'Version history of papers/attention.pdf' }).click();
+  await page.getByRole('button', { name: 'Deleted files…' }).click();
+  await expect
+    .poll(async () => (await fake(page)).calls.filter((c) => c.channel === 'history:open' || c.channel === 'deleted:open'))
+    .toEqual([
+      { channel: 'history:open', request: { path: 'papers/attention.pdf' } },
+      { channel: 'deleted:open', request: undefined },
+    ]);
+});
+
+test('"Version history…" in the conflict dialog', async ({ openPage, page }) => {
+  await openPage('conflicts', scenario());
+  await page.getByRole('article', { name: 'todo.txt' }).getByRole('button', { name: 'Version history of todo.txt' }).click();
+  await expect.poll(async () => (await fake(page)).calls.filter((c) => c.channel === 'history:open')).toEqual([{ channel: 'history:open', request: { path: 'todo.txt' } }]);
+});
