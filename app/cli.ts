@@ -6,11 +6,11 @@ import { loadConfig } from './sync/config.ts';
 import { accountFor, createOsKeychain, KeychainUnavailableError } from './sync/keychain.ts';
 import { engineOptionsFrom, resolveOptions, UsageError, type ResolvedOptions } from './sync/options.ts';
 import { SyncEngine } from './sync/engine.ts';
-import { RoundError } from './sync/round-context.ts';
+import { RoundError, type GuardAnswer } from './sync/round-context.ts';
 import type { RoundSummary } from './engine-api/types.ts';
 
 const USAGE = `usage:
-  youlab-sync --server <url> --folder <dir> [--state-dir <dir>] [--device <name>] [--once [--allow-mass-delete]]
+  youlab-sync --server <url> --folder <dir> [--state-dir <dir>] [--device <name>] [--once [--restore-deleted | --allow-mass-delete]]
               [--max-rate <bytes/s>] [--user <id>  (whose workspace; default: the key's user)]
   youlab-sync login --server <url>            (reads the API key from stdin, stores it in the OS keychain)
   youlab-sync conflicts [--server <url> --folder <dir> | --state-dir <dir>]
@@ -22,8 +22,9 @@ The API key comes from YOULAB_API_KEY, else from the OS keychain. Settings also 
 ~/.youlab-sync/config.yaml (YOULAB_SYNC_CONFIG overrides the path); flags win.
 
 exit codes: 0 in sync; 1 usage or internal error; 2 key refused (401/403); 3 some files not synced
-(too large, name refused, quota); 4 stopped by the mass-delete guard or the folder is missing;
-5 hub unreachable; 6 did not converge (files kept changing).`;
+(too large, name refused, quota); 4 stopped by the mass-delete guard or the folder is missing (answer
+the guard with --once --restore-deleted to bring the files back, or --once --allow-mass-delete to
+delete them on the other side too); 5 hub unreachable; 6 did not converge (files kept changing).`;
 
 const EXIT = { ok: 0, usage: 1, auth: 2, notSynced: 3, guard: 4, network: 5, notConverged: 6 } as const;
 
@@ -43,6 +44,7 @@ function parseCli(argv: string[]) {
       user: { type: 'string' },
       once: { type: 'boolean', default: false },
       'allow-mass-delete': { type: 'boolean', default: false },
+      'restore-deleted': { type: 'boolean', default: false },
       keep: { type: 'string' },
       version: { type: 'string' },
       'max-rate': { type: 'string' },
@@ -98,8 +100,8 @@ async function main(argv: string[]): Promise<number> {
   if (command !== 'sync') throw new UsageError(`unknown command '${command}'\n${USAGE}`);
 
   const engine = new SyncEngine(engineOptions(opts, await apiKey(opts.server), maxRate, !values.once));
-  if (values['allow-mass-delete'] && !values.once) throw new UsageError('--allow-mass-delete goes with --once (one confirmed round)');
-  if (values.once) return once(engine, values['allow-mass-delete']);
+  const answer = guardAnswer(values['allow-mass-delete'], values['restore-deleted'], values.once);
+  if (values.once) return once(engine, answer);
   return live(engine, opts);
 }
 
@@ -142,14 +144,22 @@ async function apiKey(server: string): Promise<string> {
   return key;
 }
 
-async function once(engine: SyncEngine, allowMassDelete = false): Promise<number> {
+/** The answer to the mass-delete guard given on the command line, for one round (`--once`). */
+function guardAnswer(allowDelete: boolean, restoreDeleted: boolean, once: boolean): GuardAnswer | undefined {
+  if (allowDelete && restoreDeleted) throw new UsageError('--allow-mass-delete and --restore-deleted are the two answers to the guard: give one');
+  const flag = allowDelete ? '--allow-mass-delete' : restoreDeleted ? '--restore-deleted' : undefined;
+  if (flag && !once) throw new UsageError(`${flag} goes with --once (one round answers the guard)`);
+  return allowDelete ? 'delete' : restoreDeleted ? 'restore' : undefined;
+}
+
+async function once(engine: SyncEngine, answer?: GuardAnswer): Promise<number> {
   engine.on('activity', (a) => {
     if (a.outcome !== 'ok') console.error(`${a.direction} ${a.path}: ${a.outcome}${a.detail ? ` (${a.detail})` : ''}`);
   });
   engine.on('log', (line) => console.error(line));
   let summary: RoundSummary;
   try {
-    summary = allowMassDelete ? await engine.confirmDeletes() : await engine.syncNow();
+    summary = answer === 'delete' ? await engine.confirmDeletes() : answer === 'restore' ? await engine.restoreDeleted() : await engine.syncNow();
   } catch (e) {
     return reportFailure(e);
   } finally {

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const RENDERER_PAGES = ['settings', 'conflicts', 'activity'] as const;
+export const RENDERER_PAGES = ['settings', 'conflicts', 'activity', 'history', 'deleted'] as const;
 /** Electron 45 ships Chromium 142 and Node 22. */
 const CHROME = 'chrome140';
 const NODE = 'node22';

@@ -1,5 +1,17 @@
 // Channel names without the schemas: the preload and the pages import these (and types from
 // contract.ts), so their bundles stay free of zod. contract.ts must define exactly these.
+/** History and trash (issue 15): version history of a file, deleted files, the mass-delete guard's "Bring them back". */
+export const HISTORY_CHANNELS = [
+  'sync:restore-deleted',
+  'history:open',
+  'history:versions',
+  'history:preview',
+  'history:restore',
+  'deleted:open',
+  'deleted:list',
+  'deleted:restore',
+] as const;
+
 export const INVOKE_CHANNELS = [
   'settings:get',
   'settings:save',
@@ -15,6 +27,7 @@ export const INVOKE_CHANNELS = [
   'app:open-window',
   'window:close',
   'log:write',
+  ...HISTORY_CHANNELS,
 ] as const;
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
 

@@ -4,8 +4,10 @@
 // Pure: no Electron and no Node imports. Bundles for the preload and the pages import channels.ts
 // and only types from here, so they stay small.
 import { z } from 'zod';
-import type { ActivityEntry, ConflictInfo, EngineStatus } from '../engine-api/types.ts';
-import type { EventChannel, InvokeChannel } from './channels.ts';
+import type { ActivityEntry, ConflictInfo, DeletedList, EngineStatus, KeptVersion } from '../engine-api/types.ts';
+import type { EventChannel, HISTORY_CHANNELS, InvokeChannel } from './channels.ts';
+
+type HistoryChannel = (typeof HISTORY_CHANNELS)[number];
 
 export { BRIDGE_NAME, EVENT_CHANNELS, INVOKE_CHANNELS, isInvokeChannel } from './channels.ts';
 export type { EventChannel, InvokeChannel } from './channels.ts';
@@ -97,6 +99,35 @@ export const ActivityViewSchema = z.object({
 
 const Empty = z.undefined();
 
+// ---- history and trash (issue 15) ------------------------------------------------------
+export const KeptVersionSchema = z.custom<KeptVersion>();
+export const DeletedListSchema = z.custom<DeletedList>();
+/** A kept version's text, when it is text (valid UTF-8 without NUL), bounded. */
+export const VersionPreviewSchema = z.object({ text: z.boolean(), content: z.string().optional(), truncated: z.boolean() });
+export const ActionResultSchema = z.object({ ok: z.boolean(), message: z.string().optional() });
+/** A version id as the hub spells it (`<ms>-<hex>`), or a trash place `<batch>/<path>`. */
+const VersionId = z.string().min(1).max(64);
+const TrashId = z.string().min(1).max(4200);
+
+const historyContract = {
+  'sync:restore-deleted': { request: Empty, response: ActionResultSchema },
+  'history:open': { request: z.object({ path: WorkspacePath }), response: z.object({ ok: z.boolean() }) },
+  'history:versions': { request: z.object({ path: WorkspacePath }), response: z.object({ versions: z.array(KeptVersionSchema) }) },
+  'history:preview': { request: z.object({ path: WorkspacePath, versionId: VersionId }), response: VersionPreviewSchema },
+  'history:restore': { request: z.object({ path: WorkspacePath, versionId: VersionId }), response: ActionResultSchema },
+  'deleted:open': { request: Empty, response: z.object({ ok: z.boolean() }) },
+  'deleted:list': { request: Empty, response: DeletedListSchema },
+  'deleted:restore': {
+    request: z.discriminatedUnion('source', [
+      z.object({ source: z.literal('hub'), path: WorkspacePath, id: VersionId }),
+      z.object({ source: z.literal('trash'), path: WorkspacePath, id: TrashId }),
+    ]),
+    response: ActionResultSchema,
+  },
+} as const satisfies Record<HistoryChannel, { request: z.ZodType; response: z.ZodType }>;
+export type VersionPreview = z.infer<typeof VersionPreviewSchema>;
+export type ActionResult = z.infer<typeof ActionResultSchema>;
+
 /** Request/response channels (renderer invokes, main answers). */
 export const invokeContract = {
   'settings:get': { request: Empty, response: SettingsViewSchema },
@@ -128,6 +159,7 @@ export const invokeContract = {
     request: z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string().max(8192) }),
     response: z.object({ ok: z.boolean() }),
   },
+  ...historyContract,
 } as const satisfies Record<InvokeChannel, { request: z.ZodType; response: z.ZodType }>;
 
 /** Push channels (main sends, renderer listens). */

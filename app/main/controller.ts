@@ -8,13 +8,15 @@ import { NoticeTracker, NotificationCoalescer, type Notice, type NoticeTarget } 
 import { trayView, type TrayAction, type TrayContext, type TrayView } from './tray-state.ts';
 import type { SettingsService } from './settings-service.ts';
 import { readConflictPreview } from './conflict-preview.ts';
+import { historyHandlers } from './history-handlers.ts';
 
-export type PageName = 'settings' | 'conflicts' | 'activity';
+export type PageName = 'settings' | 'conflicts' | 'activity' | 'history' | 'deleted';
 
 export interface ShellPorts {
   renderTray(view: TrayView): void;
   notify(notice: Notice, onClick: () => void): void;
-  openWindow(page: PageName): void;
+  /** `query` reaches the page in its URL (the history window's path). */
+  openWindow(page: PageName, query?: Record<string, string>): void;
   closeWindow(webContentsId: number): boolean;
   broadcast<C extends EventChannel>(channel: C, payload: EventOf<C>): void;
   openPath(path: string): Promise<string>;
@@ -71,7 +73,12 @@ export class ShellController {
   }
 
   refreshTray(): void {
-    this.opts.ports.renderTray(trayView(this.status(), this.trayCtx));
+    this.opts.ports.renderTray(trayView(this.status(), this.trayContext()));
+  }
+
+  /** The tray's context, with the files the engine moved last (its "Recent files" menu). */
+  private trayContext(): TrayContext {
+    return { ...this.trayCtx, recentFiles: recentFiles(this.engine?.recentActivity() ?? []) };
   }
 
   /** Wires a started (or starting) engine's events to the tray, notifications and windows. */
@@ -94,7 +101,7 @@ export class ShellController {
 
   private onStatus(s: EngineStatus): void {
     this.coalescer.push(this.tracker.fromStatus(s));
-    this.opts.ports.renderTray(trayView(s, this.trayCtx));
+    this.opts.ports.renderTray(trayView(s, this.trayContext()));
     this.opts.ports.broadcast('status:changed', s);
   }
 
@@ -103,7 +110,7 @@ export class ShellController {
   }
 
   /** Runs a tray menu action. Errors are logged, never thrown into Electron's menu callback. */
-  async onTrayAction(action: TrayAction): Promise<void> {
+  async onTrayAction(action: TrayAction, path?: string): Promise<void> {
     const { ports } = this.opts;
     const engine = this.engine;
     try {
@@ -133,6 +140,12 @@ export class ShellController {
           return;
         case 'activity':
           ports.openWindow('activity');
+          return;
+        case 'history':
+          if (path) ports.openWindow('history', { path });
+          return;
+        case 'deleted-files':
+          ports.openWindow('deleted');
           return;
         case 'settings':
           ports.openWindow('settings');
@@ -235,6 +248,12 @@ export class ShellController {
         ports.log(level, `[renderer] ${message}`);
         return { ok: true };
       },
+      ...historyHandlers({
+        engine: () => this.engine,
+        openHistory: (path) => ports.openWindow('history', { path }),
+        openDeleted: () => ports.openWindow('deleted'),
+        log: (level, m) => ports.log(level, m),
+      }),
     };
   }
 
@@ -258,4 +277,15 @@ export async function stopWithTimeout(engine: Pick<SyncEngineApi, 'stop'>, timeo
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The last files the engine moved, newest first, each once (the tray's "Recent files"). */
+export function recentFiles(activity: readonly ActivityEntry[], max = 8): string[] {
+  const out: string[] = [];
+  const newestFirst = [...activity].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  for (const a of newestFirst) {
+    if (out.length === max) break;
+    if (a.outcome === 'ok' && !out.includes(a.path)) out.push(a.path);
+  }
+  return out;
 }

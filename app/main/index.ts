@@ -102,7 +102,7 @@ function createSettings(configPath: string, prefsPath: string, secrets: SecretSt
 /** The tray and the controller that drives it, wired to Electron. */
 function createShell(settings: SettingsService, secrets: SecretStore, wm: WindowManager, assetsDir: string): { ctl: ShellController; tray: AppTray } {
   let controller: ShellController | undefined = undefined;
-  const tray = new AppTray(assetsDir, (a) => void controller?.onTrayAction(a));
+  const tray = new AppTray(assetsDir, (a, path) => void controller?.onTrayAction(a, path));
   const ctl = new ShellController({
     settings,
     logFile,
@@ -118,7 +118,7 @@ function shellPorts(wm: WindowManager, tray: AppTray, assetsDir: string): ShellP
   return {
     renderTray: (view) => tray.render(view),
     notify: (n, onClick) => showNotice(n, onClick, appIconPath(assetsDir, process.platform)),
-    openWindow: (page) => void wm.show(page),
+    openWindow: (page, query) => void wm.show(page, query),
     closeWindow: (id) => wm.close(id),
     broadcast: (channel, payload) => wm.broadcast(channel, payload),
     openPath: (p) => shell.openPath(p),

@@ -13,6 +13,8 @@ export type TrayAction =
   | 'sync-now'
   | 'resolve-conflicts'
   | 'activity'
+  | 'history'
+  | 'deleted-files'
   | 'settings'
   | 'open-log'
   | 'quit';
@@ -20,7 +22,8 @@ export type TrayAction =
 export type MenuEntry =
   | { kind: 'status'; label: string }
   | { kind: 'separator' }
-  | { kind: 'item'; action: TrayAction; label: string; enabled: boolean };
+  | { kind: 'item'; action: TrayAction; label: string; enabled: boolean; path?: string }
+  | { kind: 'submenu'; label: string; entries: MenuEntry[] };
 
 export interface TrayView {
   icon: TrayIconName;
@@ -37,6 +40,8 @@ export interface TrayContext {
   openWebuiUrl?: string;
   /** No folder or key yet: the status line points to Settings. */
   setupNeeded?: boolean;
+  /** The files the engine moved last, newest first: "Recent files", each opening its version history. */
+  recentFiles?: readonly string[];
 }
 
 export const APP_NAME = 'YouLab Sync';
@@ -114,12 +119,22 @@ export function trayMenu(s: EngineStatus, ctx: TrayContext): MenuEntry[] {
   menu.push(item('sync-now', 'Sync now', !paused && !busy && !stopped));
   menu.push(item('resolve-conflicts', n ? `Resolve conflicts (${n})` : 'Resolve conflicts', n > 0));
   menu.push(item('activity', 'Recent activity'));
+  menu.push(recentFilesMenu(ctx.recentFiles ?? []));
+  menu.push(item('deleted-files', 'Deleted files…', !stopped));
   menu.push({ kind: 'separator' });
   menu.push(item('settings', 'Settings…'));
   menu.push(item('open-log', 'Open log'));
   menu.push({ kind: 'separator' });
   menu.push(item('quit', `Quit ${APP_NAME}`));
   return menu;
+}
+
+/** "Recent files": each file opens its "Version history…". */
+function recentFilesMenu(paths: readonly string[]): MenuEntry {
+  const entries: MenuEntry[] = paths.length
+    ? paths.map((p) => ({ kind: 'item', action: 'history', label: `${p}: Version history…`, enabled: true, path: p }))
+    : [{ kind: 'status', label: 'No files synced yet' }];
+  return { kind: 'submenu', label: 'Recent files', entries };
 }
 
 export const SETUP_LINE = 'Not set up yet: open Settings';

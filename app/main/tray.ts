@@ -3,7 +3,7 @@ import { Menu, nativeImage, Tray, type MenuItemConstructorOptions } from 'electr
 import type { MenuEntry, TrayAction, TrayView } from './tray-state.ts';
 import { trayIconPath } from './tray-icons.ts';
 
-export function menuTemplate(entries: MenuEntry[], onAction: (a: TrayAction) => void): MenuItemConstructorOptions[] {
+export function menuTemplate(entries: MenuEntry[], onAction: (a: TrayAction, path?: string) => void): MenuItemConstructorOptions[] {
   return entries.map((e): MenuItemConstructorOptions => {
     switch (e.kind) {
       case 'separator':
@@ -11,7 +11,9 @@ export function menuTemplate(entries: MenuEntry[], onAction: (a: TrayAction) => 
       case 'status':
         return { label: e.label, enabled: false };
       case 'item':
-        return { id: e.action, label: e.label, enabled: e.enabled, click: () => onAction(e.action) };
+        return { id: e.path ? `${e.action}:${e.path}` : e.action, label: e.label, enabled: e.enabled, click: () => (e.path ? onAction(e.action, e.path) : onAction(e.action)) };
+      case 'submenu':
+        return { label: e.label, submenu: menuTemplate(e.entries, onAction) };
     }
   });
 }
@@ -22,7 +24,7 @@ export class AppTray {
 
   constructor(
     private readonly assetsDir: string,
-    private readonly onAction: (a: TrayAction) => void,
+    private readonly onAction: (a: TrayAction, path?: string) => void,
     private readonly platform: NodeJS.Platform = process.platform,
   ) {
     this.tray = new Tray(nativeImage.createFromPath(trayIconPath(assetsDir, 'paused', platform)));

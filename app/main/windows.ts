@@ -14,6 +14,8 @@ const PAGE_SIZE: Record<PageName, { width: number; height: number; title: string
   settings: { width: 620, height: 780, title: 'YouLab Sync Settings' },
   conflicts: { width: 980, height: 700, title: 'Resolve conflicts' },
   activity: { width: 720, height: 620, title: 'Recent activity' },
+  history: { width: 860, height: 640, title: 'Version history' },
+  deleted: { width: 860, height: 640, title: 'Deleted files' },
 };
 
 export function secureWebPreferences(preload: string): Electron.WebPreferences {
@@ -58,12 +60,19 @@ export interface WindowPaths {
 
 export class WindowManager {
   private readonly open = new Map<PageName, BrowserWindow>();
+  /** The query each open window was loaded with (the history window shows one file at a time). */
+  private readonly queries = new Map<PageName, string>();
 
   constructor(private readonly paths: WindowPaths) {}
 
-  show(page: PageName): BrowserWindow {
+  show(page: PageName, query?: Record<string, string>): BrowserWindow {
     const existing = this.open.get(page);
+    const q = JSON.stringify(query ?? {});
     if (existing && !existing.isDestroyed()) {
+      if (this.queries.get(page) !== q) {
+        this.queries.set(page, q);
+        void existing.loadFile(join(this.paths.rendererDir, `${page}.html`), query ? { query } : {});
+      }
       if (existing.isMinimized()) existing.restore();
       existing.show();
       existing.focus();
@@ -85,7 +94,8 @@ export class WindowManager {
     win.once('ready-to-show', () => win.show());
     win.on('closed', () => this.open.delete(page));
     this.open.set(page, win);
-    void win.loadFile(join(this.paths.rendererDir, `${page}.html`));
+    this.queries.set(page, q);
+    void win.loadFile(join(this.paths.rendererDir, `${page}.html`), query ? { query } : {});
     return win;
   }
 

@@ -3,6 +3,8 @@
 import type { ActivityEntry, EngineIssue, EngineStatus } from '../engine-api/types.ts';
 import { bridge } from './common/bridge.ts';
 import { byId, errorText, formatBytes, formatTime, h } from './common/dom.ts';
+import { guardActions, guardAdvice, installGuardPrompt } from './guard-prompt.ts';
+import { historyButton, installHistoryLinks } from './history-links.ts';
 
 const MAX_ROWS = 200;
 const api = bridge();
@@ -21,7 +23,7 @@ const OUTCOME: Record<ActivityEntry['outcome'], string> = { ok: '✓ Done', fail
 const WHAT_TO_DO: Record<string, { text: string; action?: { label: string; page: 'settings' | 'conflicts' } }> = {
   auth: { text: 'The hub no longer accepts your API key. Enter a new key in Settings.', action: { label: 'Open settings', page: 'settings' } },
   folder_missing: { text: 'Reconnect the drive holding the folder, or choose the folder again in Settings.', action: { label: 'Open settings', page: 'settings' } },
-  mass_delete: { text: 'Sync stopped before deleting many files. If you meant to delete them, apply the deletes; otherwise restore them from the trash.' },
+  mass_delete: { text: 'Sync stopped before deleting many files. Bring them back, or delete them on the other side too if that was intended.' },
   quota: { text: 'Your workspace on the hub is full. Delete or move files out of the folder to free space.' },
   too_large: { text: 'This file is over the hub’s size limit and stays on this device only. Make it smaller or move it out of the folder.' },
   rate_limited: { text: 'The hub asked to slow down. Sync continues by itself shortly.' },
@@ -62,9 +64,9 @@ function issueItem(i: EngineIssue): HTMLElement {
     'li',
     {},
     h('div', {}, h('strong', {}, i.path ? `${i.path}: ` : ''), i.message),
-    h('div', { class: 'what' }, `What to do: ${i.hint ?? todo?.text ?? 'Open the log for details.'}`),
+    h('div', { class: 'what' }, `What to do: ${i.code === 'mass_delete' ? guardAdvice(i) : (i.hint ?? todo?.text ?? 'Open the log for details.')}`),
     action ? h('button', { type: 'button', 'data-open': action.page }, action.label) : undefined,
-    i.code === 'mass_delete' ? h('button', { type: 'button', 'data-confirm-deletes': 'true' }, 'Apply the deletes') : undefined,
+    i.code === 'mass_delete' ? guardActions(i) : undefined,
   );
 }
 
@@ -93,7 +95,7 @@ function row(e: ActivityEntry): HTMLElement {
     'tr',
     {},
     h('td', { class: 'time' }, formatTime(e.at, true)),
-    h('td', { class: 'path' }, e.path),
+    h('td', { class: 'path' }, e.path, h('div', {}, historyButton(e.path))),
     h('td', {}, DIRECTION[e.direction] ?? e.direction),
     h('td', { class: `outcome-${e.outcome}` }, OUTCOME[e.outcome] ?? e.outcome, e.detail ? h('div', { class: 'hint' }, e.detail) : undefined),
   );
@@ -109,22 +111,10 @@ function renderEntries(): void {
 document.addEventListener('click', (e) => {
   const btn = (e.target as HTMLElement).closest<HTMLButtonElement>('button[data-open]');
   if (btn) void api.invoke('app:open-window', { page: btn.dataset.open as 'settings' | 'conflicts' });
-  const confirm = (e.target as HTMLElement).closest<HTMLButtonElement>('button[data-confirm-deletes]');
-  if (confirm) void confirmDeletes(confirm);
 });
-
-/** The user says the deletes the guard stopped are intended: one round applies them. */
-async function confirmDeletes(btn: HTMLButtonElement): Promise<void> {
-  btn.disabled = true;
-  btn.textContent = 'Applying…';
-  try {
-    const r = await api.invoke('sync:confirm-deletes');
-    btn.textContent = r.ok ? `Done${r.message ? `: ${r.message}` : ''}` : `Not applied: ${r.message ?? 'unknown error'}`;
-  } catch (e) {
-    btn.textContent = `Not applied: ${errorText(e)}`;
-  }
-  if (!btn.textContent.startsWith('Done')) btn.disabled = false;
-}
+installGuardPrompt(api);
+installHistoryLinks(api);
+byId('open-deleted').addEventListener('click', () => void api.invoke('deleted:open'));
 byId('open-log').addEventListener('click', () => void api.invoke('app:open-log'));
 byId('close').addEventListener('click', () => void api.invoke('window:close'));
 document.addEventListener('keydown', (e) => {

@@ -3,6 +3,7 @@
 import type { ConflictInfo, Resolution } from '../engine-api/types.ts';
 import type { ConflictPreview } from '../ipc/contract.ts';
 import { bridge } from './common/bridge.ts';
+import { historyButton, installHistoryLinks } from './history-links.ts';
 import { announce, byId, errorText, formatBytes, formatTime, h } from './common/dom.ts';
 
 const api = bridge();
@@ -60,6 +61,7 @@ function renderConflict(c: ConflictInfo, index: number, preview: ConflictPreview
     h('button', { type: 'button', 'data-keep': 'mine', 'data-path': c.path }, 'Keep mine'),
     h('button', { type: 'button', 'data-keep': 'theirs', 'data-path': c.path }, 'Keep theirs'),
     h('button', { type: 'button', 'data-keep': 'both', 'data-path': c.path, class: 'primary' }, 'Keep both'),
+    historyButton(c.path),
   );
   return h(
     'article',
@@ -141,6 +143,7 @@ document.addEventListener('click', (e) => {
   const paths = btn.hasAttribute('data-all') ? conflicts.map((c) => c.path) : [btn.dataset.path!];
   if (paths.length) void resolve(paths, keep);
 });
+installHistoryLinks(api);
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') void api.invoke('window:close');
 });

@@ -7,15 +7,15 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathKey } from '../../shared/paths.ts';
-import type { ActivityEntry, ConflictInfo, EngineIssue, EngineStatus, Resolution, RoundSummary, SyncEngineApi } from '../engine-api/types.ts';
+import type { ActivityEntry, ConflictInfo, EngineIssue, EngineStatus, KeptVersion, Resolution, RoundSummary, SyncEngineApi } from '../engine-api/types.ts';
 import { conflictInfo, ConflictResolver } from './conflict-resolver.ts';
 import { StatusBoard } from './engine-status.ts';
 import { FeedFollower } from './feed-follower.ts';
 import { FolderIgnore } from './folder-ignore.ts';
-import { HubClient, type HubVersion } from './hub-client.ts';
+import { HubClient } from './hub-client.ts';
+import { EngineHistory } from './history.ts';
 import { runQuickRound, type RemoteHint } from './quick-round.ts';
-import { RoundError, toRoundError, type RoundContext, type RoundResult } from './round-context.ts';
+import { RoundError, toRoundError, type GuardAnswer, type RoundContext, type RoundResult } from './round-context.ts';
 import { runRound } from './round.ts';
 import { TEMP_SUFFIX } from './scanner.ts';
 import { RoundScheduler } from './scheduler.ts';
@@ -64,8 +64,9 @@ export class SyncEngine implements SyncEngineApi {
   private state: SyncState | undefined;
   private watcher: FolderWatcher | undefined;
   private userId: string | undefined;
-  /** Set by confirmDeletes for the rounds it runs. */
-  private allowMassDelete = false;
+  /** Set by confirmDeletes / restoreDeleted for the rounds they run. */
+  private guardAnswered: GuardAnswer | undefined;
+  readonly history: EngineHistory;
   private tmpDir: string | undefined;
   private initDone: Promise<void> | undefined;
 
@@ -103,6 +104,14 @@ export class SyncEngine implements SyncEngineApi {
       reset: () => this.scheduler.request(),
       news: (changes) => this.scheduler.requestQuick(undefined, changes),
       log: (line) => this.log(line),
+    });
+    this.history = new EngineHistory({
+      hub: this.hub,
+      trash: this.trash,
+      folder: opts.folder,
+      ensureUser: () => this.ensureUser(),
+      // A running engine syncs a restore at once; a one-shot caller runs its own round.
+      restored: () => this.scheduler.started && this.scheduler.request(),
     });
     this.board = new StatusBoard({
       events: this.events,
@@ -182,14 +191,23 @@ export class SyncEngine implements SyncEngineApi {
     this.scheduler.request();
   }
 
-  async confirmDeletes(): Promise<RoundSummary> {
-    // Wait for a round in progress so the confirmation applies to a fresh plan, not a stale one.
+  confirmDeletes(): Promise<RoundSummary> {
+    return this.guardAnswer('delete');
+  }
+
+  restoreDeleted(): Promise<RoundSummary> {
+    return this.guardAnswer('restore');
+  }
+
+  /** The user's answer to the mass-delete guard, for the rounds of one sync (round.ts `guard`). */
+  private async guardAnswer(answer: GuardAnswer): Promise<RoundSummary> {
+    // Wait for a round in progress so the answer applies to a fresh plan, not a stale one.
     await this.scheduler.settled();
-    this.allowMassDelete = true;
+    this.guardAnswered = answer;
     try {
       return await this.scheduler.syncNow();
     } finally {
-      this.allowMassDelete = false;
+      this.guardAnswered = undefined;
     }
   }
 
@@ -267,7 +285,7 @@ export class SyncEngine implements SyncEngineApi {
     this.board.progress = undefined;
     const re = toRoundError(e);
     if (re.name === 'AbortError') return re;
-    this.board.issues = [{ code: re.code, message: re.message, ...(re.hint ? { hint: re.hint } : {}) }];
+    this.board.issues = [{ code: re.code, message: re.message, ...(re.hint ? { hint: re.hint } : {}), ...(re.deletes ? { deletes: re.deletes } : {}) }];
     this.board.setPhase(re.code === 'network' ? 'offline' : 'error');
     this.log(re.message);
     return re;
@@ -284,26 +302,14 @@ export class SyncEngine implements SyncEngineApi {
     this.userId = user;
   }
 
-  /** Versions the hub kept of a path (replaced or deleted content), newest first. */
-  async listVersions(path: string): Promise<HubVersion[]> {
-    await this.ensureUser();
-    return this.hub.versions(pathKey(path)).catch((e: unknown) => {
-      throw toRoundError(e);
-    });
+  /** Versions the hub kept of a path, newest first (history.ts). */
+  listVersions(path: string): Promise<KeptVersion[]> {
+    return this.history.listVersions(path);
   }
 
-  /**
-   * Puts a kept version back on the hub. It reaches this folder (and every other replica) like
-   * any hub change: the next round downloads it, keeping the replaced local bytes in the trash.
-   */
-  async restoreVersion(path: string, versionId: string): Promise<{ path: string; hash: string; size: number }> {
-    await this.ensureUser();
-    const r = await this.hub.restore(pathKey(path), versionId).catch((e: unknown) => {
-      throw toRoundError(e);
-    });
-    // A running engine syncs it at once; a one-shot caller runs its own round.
-    if (this.scheduler.started) this.scheduler.request();
-    return { path: r.path, hash: r.hash, size: r.size };
+  /** Puts a kept version back on the hub; the next round brings it here (history.ts). */
+  restoreVersion(path: string, versionId: string): Promise<{ path: string; hash: string; size: number }> {
+    return this.history.restoreVersion(path, versionId);
   }
 
   private async oneRound(): Promise<RoundResult> {
@@ -335,7 +341,7 @@ export class SyncEngine implements SyncEngineApi {
       ...(this.tmpDir ? { tmpDir: this.tmpDir } : {}),
       ...(this.opts.concurrency ? { concurrency: this.opts.concurrency } : {}),
       ...(this.opts.guardThreshold !== undefined ? { guardThreshold: this.opts.guardThreshold } : {}),
-      ...(this.allowMassDelete ? { allowMassDelete: true } : {}),
+      ...(this.guardAnswered ? { guardAnswer: this.guardAnswered } : {}),
       activity: (a) => this.board.activity(a),
       progress: (p) => this.board.setProgress(p),
       conflict: (c) => this.events.emit('conflict', conflictInfo(c)),

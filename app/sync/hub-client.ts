@@ -34,9 +34,28 @@ export const HubVersionSchema = z.object({
   size: z.number(),
   kept_at: z.string(),
   reason: z.enum(['overwrite', 'delete']),
+  /**
+   * Who made the change that replaced or deleted it, where the hub records it (issue 14): a label,
+   * or an object naming one. Read tolerantly: a shape this client does not know shows no origin.
+   */
+  origin: z.unknown().optional().transform(originLabel),
 });
 export type HubVersion = z.infer<typeof HubVersionSchema>;
+
+function originLabel(v: unknown): string | undefined {
+  if (typeof v === 'string') return v || undefined;
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  for (const k of ['label', 'device', 'name', 'source', 'kind']) if (typeof o[k] === 'string' && o[k]) return o[k];
+  return undefined;
+}
 const VersionListSchema = z.object({ path: z.string(), versions: z.array(HubVersionSchema) });
+/** GET /users/:id/workspace/deleted: paths with kept versions that the workspace no longer holds. */
+const DeletedListSchema = z.object({
+  files: z.array(z.object({ path: z.string(), versions: z.array(HubVersionSchema) })),
+  truncated: z.boolean().optional(),
+});
+export type HubDeletedList = z.infer<typeof DeletedListSchema>;
 
 export interface HubClientOptions {
   baseUrl: string;
@@ -284,6 +303,30 @@ export class HubClient {
     const url = `users/${encodeURIComponent(u)}/workspace/versions/${encodePathForUrl(path)}`;
     const res = await this.request(() => this.http.get(url, { responseType: 'text', signal: this.opts.signal }));
     return VersionListSchema.parse(parseJson(res)).versions;
+  }
+
+  /** The hub's deleted files: each path the workspace no longer holds, with its kept versions. */
+  async deleted(): Promise<HubDeletedList> {
+    const u = await this.user();
+    const res = await this.request(() => this.http.get(`users/${encodeURIComponent(u)}/workspace/deleted`, { responseType: 'text', signal: this.opts.signal }));
+    return DeletedListSchema.parse(parseJson(res));
+  }
+
+  /** The first `maxBytes` of one kept version (a preview), and whether there was more. */
+  async versionHead(path: string, versionId: string, maxBytes: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+    const u = await this.user();
+    const url = `users/${encodeURIComponent(u)}/workspace/versions/${encodePathForUrl(path)}`;
+    const res = await this.withRateLimit(async () => {
+      let r: Response<Buffer>;
+      try {
+        r = await this.http.get(url, { searchParams: { version_id: versionId }, responseType: 'buffer', signal: this.opts.signal });
+      } catch (e) {
+        throw toNetworkError(e);
+      }
+      if (r.statusCode >= 300) throw errorFrom(r.statusCode, r.body.toString('utf8'), r.headers['retry-after']);
+      return r;
+    });
+    return { bytes: res.body.subarray(0, maxBytes), truncated: res.body.length > maxBytes };
   }
 
   /** Puts a kept version back at its path on the hub; the replaced content is kept in turn. */

@@ -8,8 +8,13 @@ import { StateDirBusyError } from './state-lock.ts';
 import type { ConflictRecord, StateStore, SyncState } from './state.ts';
 import type { Trash } from './trash.ts';
 
+export type GuardAnswer = 'delete' | 'restore';
+
 /** A failure that stops the round and needs the user or the network. */
 export class RoundError extends Error {
+  /** mass_delete: what the stopped round would have deleted, for the prompt. */
+  deletes?: EngineIssue['deletes'];
+
   constructor(
     readonly code: EngineErrorCode,
     message: string,
@@ -33,8 +38,12 @@ export interface RoundContext {
   concurrency?: number;
   caseInsensitive?: boolean;
   guardThreshold?: number;
-  /** The user confirmed the deletes the mass-delete guard stopped; a missing folder still stops the round. */
-  allowMassDelete?: boolean;
+  /**
+   * The user's answer to the mass-delete guard (round.ts `guard`): 'delete' applies the deletes it
+   * stopped, 'restore' brings those files back from the side that still has them. A missing
+   * folder still stops the round.
+   */
+  guardAnswer?: GuardAnswer;
   hashFile?: (abs: string) => Promise<string>;
   activity?: (a: ActivityEntry) => void;
   /** Files and bytes this round transfers, done so far and in all; told after planning and after each transfer. */

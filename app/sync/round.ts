@@ -8,7 +8,7 @@ import { pathKey } from '../../shared/paths.ts';
 import type { FileEntry, FileList } from '../../shared/protocol.ts';
 import { settleCleanCursor, usableCleanCursor, type RoundEnd } from './clean-cursor.ts';
 import { executeSteps, type Execution } from './executor.ts';
-import { planRound, type Plan } from './plan.ts';
+import { planRound, type Plan, type PlanInput } from './plan.ts';
 import { RoundError, type RoundContext, type RoundResult } from './round-context.ts';
 import { scanLocal, type ScanResult } from './scanner.ts';
 
@@ -34,7 +34,7 @@ export async function runRound(ctx: RoundContext): Promise<RoundResult> {
     remote.delete(pathKey(rel));
   }
 
-  const plan = planRound({
+  const input: PlanInput = {
     base: baseMap,
     local: scan.files,
     localDirs: scan.dirs,
@@ -46,8 +46,8 @@ export async function runRound(ctx: RoundContext): Promise<RoundResult> {
     localRoot: scan.root,
     ...(ctx.caseInsensitive !== undefined ? { caseInsensitive: ctx.caseInsensitive } : {}),
     ...(ctx.guardThreshold !== undefined ? { guardThreshold: ctx.guardThreshold } : {}),
-  });
-  guard(ctx, plan);
+  };
+  const plan = guard(ctx, planRound(input), input, baseMap);
 
   const done = await executeSteps(ctx, { local: scan.files, remote }, plan.steps, now);
   await persist(ctx, scan, done, {
@@ -121,15 +121,34 @@ function remoteView(listing: Listing, baseMap: ReadonlyMap<string, string>, kept
   return remoteEntries;
 }
 
-/** The mass-delete guard (shared/reconcile.ts): a plan that deletes too much stops unless the user confirmed it. */
-function guard(ctx: RoundContext, plan: Plan): void {
-  if (plan.guard.stop && !ctx.allowMassDelete) {
-    throw new RoundError(
-      'mass_delete',
-      `sync stopped: ${plan.guard.reason}; nothing was deleted`,
-      'If the deletes are intended, confirm them (desktop app: Recent activity, "Apply the deletes"; command line: youlab-sync --once --allow-mass-delete); otherwise restore the files (local deletes are in the client trash, hub deletes in its version store).',
-    );
+export const GUARD_HINT =
+  'Bring them back (desktop app: Recent activity, "Bring them back"; command line: youlab-sync --once --restore-deleted), ' +
+  'or, if the deletes are intended, delete them on the other side too ("Delete them on the hub too"; youlab-sync --once --allow-mass-delete). ' +
+  'Either way nothing is lost: the hub keeps deleted versions, this computer its trash.';
+
+/**
+ * The mass-delete guard (shared/reconcile.ts): a plan that deletes too much stops unless the user
+ * answered. 'delete' lets the plan run. 'restore' forgets the base of every path the plan would
+ * delete, so the decision table reads each as new on the side that still holds it and copies it
+ * back (a download here, or an upload of this folder's copy to the hub), and plans again.
+ */
+function guard(ctx: RoundContext, plan: Plan, input: PlanInput, baseMap: Map<string, string>): Plan {
+  if (!plan.guard.stop || ctx.guardAnswer === 'delete') return plan;
+  const deletes = plan.steps.filter((s) => s.kind === 'delete-remote' || s.kind === 'delete-local');
+  if (ctx.guardAnswer === 'restore') {
+    for (const s of deletes) {
+      baseMap.delete(s.key);
+      delete ctx.state.base[s.key];
+    }
+    return planRound(input);
   }
+  const onHub = deletes.filter((s) => s.kind === 'delete-remote').length;
+  const where = onHub * 2 >= deletes.length ? 'hub' : 'local';
+  const count = where === 'hub' ? onHub : deletes.length - onHub;
+  const told = where === 'hub' ? `${count} files are gone from this folder` : `${count} files are gone from the hub`;
+  const err = new RoundError('mass_delete', `sync stopped: ${told}, and ${plan.guard.reason}; nothing was deleted`, GUARD_HINT);
+  err.deletes = { where, count, of: baseMap.size };
+  throw err;
 }
 
 async function persist(ctx: RoundContext, scan: ScanResult, done: Execution, end: RoundEnd): Promise<void> {

@@ -12,10 +12,11 @@ export class Trash {
 
   constructor(readonly dir: string) {}
 
-  private slot(rel: string): string {
+  /** `<batch>/<rel>`, or `<batch>~<n>/<rel>` when that name is taken: a kept file's path in the trash is always its path in the folder. */
+  private slot(rel: string, n: number): string {
     // One folder per engine session keeps related deletes together and names never collide.
     this.batch ??= `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
-    return join(this.dir, this.batch, rel);
+    return join(this.dir, n === 0 ? this.batch : `${this.batch}~${n}`, rel);
   }
 
   /** Move a file into the trash (the file leaves the folder). */
@@ -44,10 +45,18 @@ export class Trash {
   }
 
   private async freeSlot(rel: string): Promise<string> {
-    let dest = this.slot(rel);
-    for (let i = 1; await exists(dest); i++) dest = `${this.slot(rel)}.${i}`;
-    await mkdir(dirname(dest), { recursive: true });
-    return dest;
+    for (let n = 0; ; n++) {
+      const dest = this.slot(rel, n);
+      if (await exists(dest)) continue;
+      try {
+        await mkdir(dirname(dest), { recursive: true });
+        return dest;
+      } catch (e) {
+        // A file of this batch holds a parent's name (a file kept, then a folder of that name): next batch.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST' && code !== 'ENOTDIR') throw e;
+      }
+    }
   }
 
   /** Drop batches older than the retention. */

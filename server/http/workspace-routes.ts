@@ -5,8 +5,11 @@
 //   DELETE /files/<path>                  If-Match required
 //   GET    /changes?since=<cursor>&wait=<s> long poll, wait <= 60
 //   GET    /versions/<path>               kept versions of a path, newest first
+//   GET    /versions/<path>?version_id=<id> the bytes of one kept version
+//   GET    /deleted                       paths with kept versions the workspace no longer holds
 //   POST   /versions/<path>/restore       JSON {version_id}: puts that version back (source "restore")
 import express, { type Request, type RequestHandler, type Router } from 'express';
+import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { etagOf, isHash, parseEtag } from '../../shared/hash.ts';
 import { CONTENT_HASH_HEADER } from '../../shared/protocol.ts';
@@ -77,6 +80,7 @@ export function workspaceRoutes(opts: WorkspaceRouteOptions): Router {
   r.delete('/files/*path', t, deleteFile(opts));
   r.get('/changes', t, changes(opts));
   r.get('/versions/*path', t, listVersions(opts));
+  r.get('/deleted', t, listDeleted(opts));
   r.post('/versions/*path', t, refuseLargeBody(16 * 1024), express.json({ limit: '16kb' }), restoreVersion(opts));
   return r;
 }
@@ -164,8 +168,14 @@ function changes({ store }: WorkspaceRouteOptions): RequestHandler {
   };
 }
 
-function listVersions({ store }: WorkspaceRouteOptions): RequestHandler {
-  return async (req, res) => {
+function listVersions(opts: WorkspaceRouteOptions): RequestHandler {
+  const { store } = opts;
+  const content = versionContent(opts);
+  return async (req, res, next) => {
+    if (req.query.version_id !== undefined) {
+      await content(req, res, next);
+      return;
+    }
     const path = workspacePathFromUrl(req, 'versions', false);
     const versions = await store.versions(userOf(res), path);
     res.json({ path, versions: versions.map(({ path: _p, ...v }) => v) });
@@ -180,5 +190,34 @@ function restoreVersion({ store }: WorkspaceRouteOptions): RequestHandler {
     const result = await store.restore(userOf(res), path, id);
     res.setHeader('ETag', etagOf(result.hash));
     res.json(result);
+  };
+}
+
+/** GET /versions/<path>?version_id=<id>: one kept version's bytes (the desktop app's preview). */
+function versionContent({ store }: WorkspaceRouteOptions): RequestHandler {
+  return async (req, res) => {
+    const path = workspacePathFromUrl(req, 'versions', false);
+    const id = req.query.version_id;
+    if (typeof id !== 'string' || id === '') throw new HttpError('bad_request', 'version_id must be one version id');
+    const found = await store.versionBlob(userOf(res), path, id);
+    if (!found) throw new HttpError('not_found', 'no such version');
+    res.setHeader('ETag', etagOf(found.version.hash));
+    res.setHeader('Content-Length', String(found.version.size));
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Cache-Control', 'no-store');
+    const stream = createReadStream(found.blob);
+    await pipeline(stream, res).catch(() => stream.destroy());
+  };
+}
+
+/** GET /deleted: `{files: [{path, versions}], truncated}`, the most recently deleted first. */
+function listDeleted({ store }: WorkspaceRouteOptions): RequestHandler {
+  return async (_req, res) => {
+    const out = await store.deleted(userOf(res));
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      files: out.files.map((f) => ({ path: f.path, versions: f.versions.map(({ path: _p, ...v }) => v) })),
+      truncated: out.truncated,
+    });
   };
 }

@@ -10,6 +10,8 @@ import type { Readable } from 'node:stream';
 import type { Change, Changes, FileEntry, PutResult } from '../../shared/protocol.ts';
 import type { Journal } from '../coordination/journal.ts';
 import { AgentChanges } from './agent-changes.ts';
+import { deletedFiles, type DeletedPath } from './deleted-files.ts';
+import { validPath } from './fs-paths.ts';
 import { WorkspaceReads } from './listing.ts';
 import { StoreCore, type FsStoreOptions } from './store-core.ts';
 import type { DeleteOptions, WorkspaceStore, WriteOptions } from './types.ts';
@@ -113,6 +115,15 @@ export class FsWorkspaceStore implements WorkspaceStore {
   }
   pruneVersions(now = Date.now()): Promise<number> {
     return this.writes.pruneVersions(now);
+  }
+  /** Paths with kept versions that the workspace no longer holds, most recently deleted first (deleted-files.ts). */
+  deleted(userId: string): Promise<{ files: DeletedPath[]; truncated: boolean }> {
+    return deletedFiles(this.core, userId);
+  }
+  /** One kept version's bytes on disk (a hard link or copy; never changed once kept), or undefined. */
+  async versionBlob(userId: string, path: string, versionId: string): Promise<{ version: Version; blob: string } | undefined> {
+    const p = validPath(path, false);
+    return (await this.core.state(userId)).versions.find(p, versionId);
   }
 
   // ---- the agent writing straight into the folder (agent-changes.ts) ------------------

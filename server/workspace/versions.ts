@@ -71,6 +71,32 @@ export class VersionStore {
     return out.sort((a, b) => (a.id < b.id ? 1 : -1));
   }
 
+  /** Every kept version of every path, newest first (the deleted-files view, deleted-files.ts). */
+  async listAll(): Promise<Version[]> {
+    let dirs: string[];
+    try {
+      dirs = await readdir(this.root);
+    } catch {
+      // no version store yet
+      return [];
+    }
+    const out: Version[] = [];
+    for (const d of dirs) {
+      const dir = join(this.root, d);
+      const names = await readdir(dir).catch(() => [] as string[]); // pruned meanwhile: nothing kept there
+      for (const n of names) {
+        if (!n.endsWith('.json')) continue;
+        try {
+          const v = VersionSchema.parse(JSON.parse(await readFile(join(dir, n), 'utf8')));
+          if (this.dirFor(v.path) === dir) out.push(v);
+        } catch {
+          /* a torn or foreign file is not a version */
+        }
+      }
+    }
+    return out.sort((a, b) => (a.id < b.id ? 1 : -1));
+  }
+
   /** The blob of one version, or undefined. */
   async find(path: string, id: string): Promise<{ version: Version; blob: string } | undefined> {
     if (!ID_RE.test(id)) return undefined;

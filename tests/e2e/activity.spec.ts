@@ -28,7 +28,7 @@ test('errors carry what to do, and a button that goes there', async ({ openPage 
     conflicts: scenario.conflicts.slice(0, 2),
     issues: [
       { code: 'auth', message: 'The hub rejected the API key (401)' },
-      { code: 'mass_delete', message: '41 of 60 files would be deleted on the hub', hint: 'Restore the files from the trash, or delete them on the hub if that was intended.' },
+      { code: 'mass_delete', message: '41 of 60 files would be deleted on the hub', hint: 'Bring them back, or delete them on the hub too if that was intended.' },
     ],
   };
   const page = await openPage('activity', scenario);
@@ -39,8 +39,8 @@ test('errors carry what to do, and a button that goes there', async ({ openPage 
   await expect(issues).toHaveCount(3);
   await expect(issues.nth(0)).toContainText('2 files were changed here and elsewhere.');
   await expect(issues.nth(1)).toContainText('What to do: The hub no longer accepts your API key. Enter a new key in Settings.');
-  // The engine's own hint wins over the generic one.
-  await expect(issues.nth(2)).toContainText('What to do: Restore the files from the trash, or delete them on the hub if that was intended.');
+  // The guard's question is put in the app's words (the engine's hint also names the command line).
+  await expect(issues.nth(2)).toContainText('What to do: These files were deleted from this folder. Bring them back from the hub');
   await shot(page, 'activity-errors');
 
   await page.getByRole('button', { name: 'Resolve conflicts' }).click();
@@ -48,12 +48,9 @@ test('errors carry what to do, and a button that goes there', async ({ openPage 
   const calls = (await fake(page)).calls.filter((c) => c.channel === 'app:open-window').map((c) => c.request);
   expect(calls).toEqual([{ page: 'conflicts' }, { page: 'settings' }]);
 
-  // The guard asks: the user may confirm that the deletes are intended.
-  const apply = issues.nth(2).getByRole('button', { name: 'Apply the deletes' });
-  await apply.focus();
-  await page.keyboard.press('Enter');
-  await expect(issues.nth(2).getByRole('button', { name: /^Done/ })).toBeDisabled();
-  expect((await fake(page)).calls.filter((c) => c.channel === 'sync:confirm-deletes')).toHaveLength(1);
+  // The guard asks, with both answers (tests/e2e/guard.spec.ts presses them).
+  await expect(issues.nth(2).getByRole('button', { name: 'Bring them back' })).toBeVisible();
+  await expect(issues.nth(2).getByRole('button', { name: 'Delete them on the hub too' })).toBeVisible();
 });
 
 test('updates live from the engine', async ({ openPage }) => {
@@ -78,7 +75,13 @@ test('updates live from the engine', async ({ openPage }) => {
 });
 
 test('keyboard only: Tab reaches the actions; Enter opens the log, Escape closes', async ({ openPage }) => {
-  const page = await openPage('activity');
+  const scenario = defaultScenario();
+  // Each change row has a "Version history…" button; with none, Tab goes straight to the actions.
+  scenario.activity = [];
+  scenario.status.issues = [];
+  const page = await openPage('activity', scenario);
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('button', { name: 'Deleted files…' })).toBeFocused();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Open log' })).toBeFocused();
   await page.keyboard.press('Enter');

@@ -5,7 +5,8 @@
 import { BRIDGE_NAME, EVENT_CHANNELS, isInvokeChannel } from '../../app/ipc/channels.ts';
 import type { EventChannel, EventOf, SettingsInput, SettingsView, YoulabApi } from '../../app/ipc/contract.ts';
 import { validateFields } from '../../app/main/settings-rules.ts';
-import type { ActivityEntry, ConflictInfo, EngineStatus, Resolution } from '../../app/engine-api/types.ts';
+import type { ActivityEntry, ConflictInfo, DeletedList, EngineStatus, KeptVersion, Resolution } from '../../app/engine-api/types.ts';
+import type { ActionResult, VersionPreview } from '../../app/ipc/contract.ts';
 
 export interface Scenario {
   settings: SettingsView;
@@ -22,6 +23,18 @@ export interface Scenario {
   resolveFailures?: Record<string, string>;
   activity: ActivityEntry[];
   status: EngineStatus;
+  /** History and trash (issue 15): kept versions per path, previews per version id, deleted files, failures per id. */
+  history?: HistoryScenario;
+}
+
+export interface HistoryScenario {
+  versions: Record<string, KeptVersion[]>;
+  previews: Record<string, VersionPreview>;
+  deleted: DeletedList;
+  /** Version or trash id -> the message its restore fails with. */
+  restoreFailures?: Record<string, string>;
+  /** What the guard's two answers report. */
+  guard?: { restore?: ActionResult; delete?: ActionResult };
 }
 
 export interface FakeRecord {
@@ -107,12 +120,13 @@ function installFakeBridge(scenario: Scenario): void {
       conflicts = conflicts.filter((c) => !resolved.includes(c.path));
       return { resolved, failed };
     },
-    'sync:confirm-deletes': () => ({ ok: true }),
+    'sync:confirm-deletes': () => scenario.history?.guard?.delete ?? { ok: true },
     'activity:get': () => ({ entries: scenario.activity, status: scenario.status }),
     'app:open-log': () => ({ ok: true }),
     'app:open-window': () => ({ ok: true }),
     'window:close': () => ({ ok: true }),
     'log:write': () => ({ ok: true }),
+    ...historyHandlers(scenario.history),
   };
 
   const api: YoulabApi = {
@@ -137,6 +151,30 @@ function installFakeBridge(scenario: Scenario): void {
 
   Object.defineProperty(window, BRIDGE_NAME, { value: Object.freeze(api), configurable: false });
   Object.defineProperty(window, '__fake', { value: record, configurable: false });
+}
+
+/** Main's history and trash handlers (app/main/history-handlers.ts) over canned data. */
+function historyHandlers(h: HistoryScenario | undefined): Record<string, (req: never) => unknown> {
+  const fails = (id: string): ActionResult | undefined => {
+    const m = h?.restoreFailures?.[id];
+    return m ? { ok: false, message: m } : undefined;
+  };
+  return {
+    'sync:restore-deleted': () => h?.guard?.restore ?? { ok: true, message: '0 files brought back' },
+    'history:open': () => ({ ok: true }),
+    'history:versions': ({ path }: { path: string }) => {
+      const versions = h?.versions[path];
+      if (!versions) throw new Error('the hub is unreachable (connect ECONNREFUSED 127.0.0.1:8100)');
+      return { versions };
+    },
+    'history:preview': ({ versionId }: { versionId: string }) => h?.previews[versionId] ?? { text: false, truncated: false },
+    'history:restore': ({ path, versionId }: { path: string; versionId: string }) =>
+      fails(versionId) ?? { ok: true, message: `${path} restored; it syncs to this folder now` },
+    'deleted:open': () => ({ ok: true }),
+    'deleted:list': () => h?.deleted ?? { entries: [] },
+    'deleted:restore': ({ source, id, path }: { source: 'hub' | 'trash'; id: string; path: string }) =>
+      fails(id) ?? { ok: true, message: source === 'hub' ? `${path} restored from the hub` : `${path} put back into the folder` },
+  };
 }
 
 (globalThis as unknown as { __installFakeBridge: typeof installFakeBridge }).__installFakeBridge = installFakeBridge;

@@ -12,7 +12,7 @@ const rendererDir = join(root, 'dist', 'renderer');
 const fakeBridgeJs = join(root, 'dist', 'e2e', 'fake-bridge.js');
 export const SCREENSHOT_DIR = join(root, 'test-results', 'screenshots');
 
-export type PageName = 'settings' | 'conflicts' | 'activity';
+export type PageName = 'settings' | 'conflicts' | 'activity' | 'history' | 'deleted';
 
 const hour = (h: number) => `2026-11-27T${String(h).padStart(2, '0')}:15:00.000Z`;
 
@@ -107,7 +107,7 @@ export function configuredSettings(): Scenario['settings'] {
 }
 
 interface Fixtures {
-  openPage: (name: PageName, scenario?: Scenario) => Promise<Page>;
+  openPage: (name: PageName, scenario?: Scenario, query?: Record<string, string>) => Promise<Page>;
 }
 
 export const test = base.extend<Fixtures>({
@@ -123,9 +123,11 @@ export const test = base.extend<Fixtures>({
       const r = invokeContract[channel].request.safeParse(request);
       return r.success ? { ok: true, data: r.data } : { ok: false, message: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
     });
-    await use(async (name, scenario = defaultScenario()) => {
+    await use(async (name, scenario = defaultScenario(), query) => {
       await page.addInitScript({ content: `${bridge}\n;globalThis.__installFakeBridge(${JSON.stringify(scenario)});` });
-      await page.goto(pathToFileURL(join(rendererDir, `${name}.html`)).href);
+      const url = pathToFileURL(join(rendererDir, `${name}.html`));
+      if (query) for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+      await page.goto(url.href);
       await expect(page.locator('body[data-ready="true"]')).toBeAttached();
       return page;
     });

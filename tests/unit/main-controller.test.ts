@@ -11,7 +11,7 @@ import { SettingsService } from '../../app/main/settings-service.ts';
 import type { SenderInfo } from '../../app/main/ipc-router.ts';
 import type { TrayView } from '../../app/main/tray-state.ts';
 import { createMemoryKeychain } from '../../app/sync/keychain.ts';
-import type { ActivityEntry, ConflictInfo, EngineStatus, RoundSummary, SyncEngineApi } from '../../app/engine-api/types.ts';
+import type { ActivityEntry, ConflictInfo, DeletedList, EngineStatus, KeptVersion, RoundSummary, SyncEngineApi } from '../../app/engine-api/types.ts';
 
 const ROUND: RoundSummary = { uploaded: 0, downloaded: 0, deleted: 0, conflicts: 0, failed: 0, converged: true };
 
@@ -25,6 +25,14 @@ class FakeEngine implements SyncEngineApi {
   resume = vi.fn(() => this.set({ phase: 'idle' }));
   syncNow = vi.fn(async () => ROUND);
   confirmDeletes = vi.fn(async () => ({ ...ROUND, deleted: 41 }));
+  restoreDeleted = vi.fn(async () => ({ ...ROUND, downloaded: 40, uploaded: 1 }));
+  history = {
+    listVersions: vi.fn(async () => [] as KeptVersion[]),
+    versionHead: vi.fn(async () => ({ bytes: new Uint8Array(), truncated: false })),
+    restoreVersion: vi.fn(async (path: string) => ({ path, hash: 'sha256:' + '0'.repeat(64), size: 0 })),
+    listDeleted: vi.fn(async (): Promise<DeletedList> => ({ entries: [] })),
+    restoreFromTrash: vi.fn(async (id: string) => ({ path: id.split('/').slice(1).join('/') })),
+  };
   resolve = vi.fn(async (path: string) => {
     if (path === 'locked.md') throw new Error('locked.md is open in another program');
     this.set({ conflicts: this.state.conflicts.filter((c) => c.path !== path) });

@@ -106,6 +106,7 @@ describe('menu', () => {
       'Sync now',
       'Resolve conflicts',
       'Recent activity',
+      'Deleted files…',
       'Settings…',
       'Open log',
       'Quit YouLab Sync',

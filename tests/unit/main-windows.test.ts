@@ -32,8 +32,10 @@ const electron = vi.hoisted(() => {
     constructor(public opts: Record<string, unknown>) {
       FakeWindow.all.push(this);
     }
-    loadFile(p: string) {
+    loads: Array<{ file: string; opts: unknown }> = [];
+    loadFile(p: string, opts?: unknown) {
       this.loaded = p;
+      this.loads.push({ file: p, opts });
       return Promise.resolve();
     }
     once(e: string, h: Handler) {
@@ -126,6 +128,19 @@ describe('WindowManager', () => {
     expect(win.opts.show).toBe(false);
     win.handlers.get('ready-to-show')!();
     expect(win.shown).toBe(1);
+  });
+
+  it('the history window shows one file: another path reloads it with that path, the same path only focuses it', () => {
+    const wm = new WindowManager(paths);
+    wm.show('history', { path: 'notes/plan.md' });
+    wm.show('history', { path: 'notes/plan.md' });
+    wm.show('history', { path: 'todo.txt' });
+    expect(electron.BrowserWindow.all).toHaveLength(1);
+    const win = electron.BrowserWindow.all[0] as FakeWindow;
+    expect(win.loads).toEqual([
+      { file: join('/app/dist/renderer', 'history.html'), opts: { query: { path: 'notes/plan.md' } } },
+      { file: join('/app/dist/renderer', 'history.html'), opts: { query: { path: 'todo.txt' } } },
+    ]);
   });
 
   it('denies window.open, navigation, redirects and webviews', () => {
