@@ -49,16 +49,16 @@ function keychainFailureReason(cause: unknown): string {
 const KEYTAR = 'keytar';
 
 /** keytar, or a KeychainUnavailableError saying why it cannot be loaded. Loaded lazily: most processes never need it. */
-export async function loadKeytar(): Promise<KeytarApi> {
+export async function loadKeytar(specifier = KEYTAR): Promise<KeytarApi> {
   try {
-    const mod = (await import(KEYTAR)) as { default?: KeytarApi } & KeytarApi;
+    const mod = (await import(specifier)) as { default?: KeytarApi } & KeytarApi;
     return mod.default ?? mod;
   } catch (e) {
     throw new KeychainUnavailableError(e);
   }
 }
 
-export function createOsKeychain(service = KEYCHAIN_SERVICE, load: () => Promise<KeytarApi> = loadKeytar): SecretStore {
+export function createOsKeychain(service = KEYCHAIN_SERVICE, load: () => Promise<KeytarApi> = () => loadKeytar()): SecretStore {
   const guard = async <T>(fn: (k: KeytarApi) => Promise<T>): Promise<T> => {
     const k = await load();
     try {
