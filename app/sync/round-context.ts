@@ -1,6 +1,7 @@
 // What a round works with and what it hands back: shared by the full round (round.ts), the quick
 // round (quick-round.ts) and the executor that runs their steps (executor.ts).
 import type { IgnoreMatcher } from '../../shared/ignore-rules.ts';
+import type { LocalOs } from '../../shared/local-names.ts';
 import type { ActivityEntry, EngineErrorCode, EngineIssue, EngineProgress } from '../engine-api/types.ts';
 import type { HubClient } from './hub-client.ts';
 import { HubError } from './hub-errors.ts';
@@ -31,7 +32,10 @@ export interface RoundContext {
   /** Temp folder on the folder's filesystem, or undefined to put temps beside their target. */
   tmpDir?: string;
   concurrency?: number;
+  /** The folder finds a name under another case (folder-probe.ts): case-only clashes are reported, not looped on. */
   caseInsensitive?: boolean;
+  /** Whose filename rules the folder follows: names it cannot hold are skipped on download. */
+  localOs?: LocalOs;
   guardThreshold?: number;
   /** The user confirmed the deletes the mass-delete guard stopped; a missing folder still stops the round. */
   allowMassDelete?: boolean;
