@@ -160,7 +160,7 @@ function contentSteps(input: PlanContext, actions: readonly PlannedAction[], gon
   return steps;
 }
 
-function stepFor(input: PlanContext, a: PlannedAction, localCaseKeys: ReadonlyMap<string, string>): Step | undefined {
+function stepFor(input: PlanContext, a: PlannedAction, localCaseKeys: Map<string, string>): Step | undefined {
   const key = a.path;
   const l = input.local.get(key);
   const r = input.remote.get(key);
@@ -197,7 +197,7 @@ function uploadStep(input: PlanInput, key: string, l: PlanLocalFile, r: PlanRemo
   return { kind: 'upload', key, rel: l.rel, hash: l.hash, ...(r ? { ifMatch: r.hash } : {}) };
 }
 
-function downloadStep(input: PlanInput, key: string, l: PlanLocalFile | undefined, r: PlanRemoteFile, localCaseKeys: ReadonlyMap<string, string>): Step {
+function downloadStep(input: PlanInput, key: string, l: PlanLocalFile | undefined, r: PlanRemoteFile, localCaseKeys: Map<string, string>): Step {
   const check = checkPath(key);
   if (!check.ok) return { kind: 'skip', key, code: 'bad_path', dir: 'down', message: `the hub's file cannot be written here: ${check.reason}` };
   const os = input.localOs ?? 'other';
@@ -207,6 +207,8 @@ function downloadStep(input: PlanInput, key: string, l: PlanLocalFile | undefine
   if (!l && other && other !== key) {
     return { kind: 'skip', key, code: 'case_clash', dir: 'down', message: `differs only in case from ${other}, which this filesystem cannot hold beside it` };
   }
+  // Two new hub files that differ only in case would land on one name here: the first in path order comes down.
+  if (!l && input.caseInsensitive) localCaseKeys.set(caseKey(key), key);
   return { kind: 'download', key, rel: l?.rel ?? key, hash: r.hash, ...(l ? { expectLocal: l.hash } : {}) };
 }
 

@@ -138,6 +138,16 @@ describe('the plan with the probe answer and the local OS', () => {
     expect(plan.steps.map((s) => s.kind)).toEqual(['download', 'download']);
   });
 
+  it('on a case-insensitive folder, two new hub files that differ only in case: the first comes down, the other is a clash', () => {
+    const plan = planRound(input({ 'notes.txt': h('1'), 'Notes.txt': h('2') }, { caseInsensitive: true }));
+    expect(plan.steps).toEqual([
+      { kind: 'download', key: 'Notes.txt', rel: 'Notes.txt', hash: h('2') },
+      expect.objectContaining({ kind: 'skip', key: 'notes.txt', code: 'case_clash', dir: 'down', message: 'differs only in case from Notes.txt, which this filesystem cannot hold beside it' }),
+    ]);
+    // A case-sensitive folder holds both.
+    expect(planRound(input({ 'notes.txt': h('1'), 'Notes.txt': h('2') })).steps.map((s) => s.kind)).toEqual(['download', 'download']);
+  });
+
   it('a case-insensitive folder reports a case-only twin of a local file as a clash, down', () => {
     const local = new Map([['notes.txt', { rel: 'notes.txt', hash: h('1'), size: 1 }]]);
     const plan = planRound(input({ 'notes.txt': h('1'), 'Notes.txt': h('2') }, { local, base: new Map([['notes.txt', h('1')]]), caseInsensitive: true }));
