@@ -4,6 +4,7 @@ import { HubClient } from './sync/hub-client.ts';
 import { HubError } from './sync/hub-errors.ts';
 import { loadConfig } from './sync/config.ts';
 import { accountFor, createOsKeychain, KeychainUnavailableError } from './sync/keychain.ts';
+import { resolveApiKey, type KeySource } from './sync/key-source.ts';
 import { engineOptionsFrom, resolveOptions, UsageError, type ResolvedOptions } from './sync/options.ts';
 import { SyncEngine } from './sync/engine.ts';
 import { RoundError, type GuardAnswer } from './sync/round-context.ts';
@@ -12,13 +13,14 @@ import type { RoundSummary } from './engine-api/types.ts';
 const USAGE = `usage:
   youlab-sync --server <url> --folder <dir> [--state-dir <dir>] [--device <name>] [--once [--restore-deleted | --allow-mass-delete]]
               [--max-rate <bytes/s>] [--user <id>  (whose workspace; default: the key's user)]
+              [--key-file <file>  (the API key on its first line; the file must be mode 0600)]
   youlab-sync login --server <url>            (reads the API key from stdin, stores it in the OS keychain)
   youlab-sync conflicts [--server <url> --folder <dir> | --state-dir <dir>]
   youlab-sync resolve <path> --keep mine|theirs|both [--server <url> --folder <dir>]
   youlab-sync versions <path> [--server <url> --folder <dir>]      (kept versions on the hub, newest first)
   youlab-sync restore <path> --version <id> [--server <url> --folder <dir>]   (puts it back, then syncs)
 
-The API key comes from YOULAB_API_KEY, else from the OS keychain. Settings also come from
+The API key comes from --key-file, else YOULAB_API_KEY, else the OS keychain (never written to a file). Settings also come from
 ~/.youlab-sync/config.yaml (YOULAB_SYNC_CONFIG overrides the path); flags win.
 
 exit codes: 0 in sync; 1 usage or internal error; 2 key refused (401/403); 3 some files not synced
@@ -48,6 +50,7 @@ function parseCli(argv: string[]) {
       keep: { type: 'string' },
       version: { type: 'string' },
       'max-rate': { type: 'string' },
+      'key-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -68,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
     ...(values.user ? { user: values.user } : {}),
   };
   const config = await loadConfig();
+  const keyFile = values['key-file'];
+  const apiKey = async (server: string): Promise<string> => (await keySource(server, keyFile)).key;
 
   if (command === 'login') {
     const server = values.server ?? config.server.url;
@@ -96,17 +101,25 @@ async function main(argv: string[]): Promise<number> {
     console.log(`resolved ${path}: kept ${keep}`);
     return once(engine);
   }
-  if (command === 'versions' || command === 'restore') return versions(command, positionals[1], values.version, opts, maxRate);
+  if (command === 'versions' || command === 'restore') return versions(command, positionals[1], values.version, opts, maxRate, apiKey);
   if (command !== 'sync') throw new UsageError(`unknown command '${command}'\n${USAGE}`);
 
-  const engine = new SyncEngine(engineOptions(opts, await apiKey(opts.server), maxRate, !values.once));
   const answer = guardAnswer(values['allow-mass-delete'], values['restore-deleted'], values.once);
+  const key = await keySource(opts.server, keyFile);
+  const engine = new SyncEngine(engineOptions(opts, key.key, maxRate, !values.once));
   if (values.once) return once(engine, answer);
-  return live(engine, opts);
+  return live(engine, opts, key);
 }
 
 /** `versions <path>` lists the kept versions; `restore <path> --version <id>` puts one back, then syncs. */
-async function versions(command: 'versions' | 'restore', path: string | undefined, version: string | undefined, opts: ResolvedOptions, maxRate: number): Promise<number> {
+async function versions(
+  command: 'versions' | 'restore',
+  path: string | undefined,
+  version: string | undefined,
+  opts: ResolvedOptions,
+  maxRate: number,
+  apiKey: (server: string) => Promise<string>,
+): Promise<number> {
   if (!path) throw new UsageError(`usage: youlab-sync ${command} <path>${command === 'restore' ? ' --version <id>' : ''}`);
   const engine = new SyncEngine(engineOptions(opts, await apiKey(opts.server), maxRate, false));
   if (command === 'versions') {
@@ -136,12 +149,8 @@ function engineOptions(o: ResolvedOptions, key: string, maxRate: number, live: b
   return engineOptionsFrom(o, key, { live, bytesPerSecond: maxRate });
 }
 
-async function apiKey(server: string): Promise<string> {
-  const fromEnv = process.env.YOULAB_API_KEY?.trim();
-  if (fromEnv) return fromEnv;
-  const key = await createOsKeychain().get(accountFor(server));
-  if (!key) throw new UsageError(`no API key for ${server}: run 'youlab-sync login --server ${server}' or set YOULAB_API_KEY`);
-  return key;
+function keySource(server: string, keyFile: string | undefined): Promise<KeySource> {
+  return resolveApiKey({ server, keyFile, keychain: createOsKeychain() });
 }
 
 /** The answer to the mass-delete guard given on the command line, for one round (`--once`). */
@@ -187,7 +196,7 @@ function reportFailure(e: unknown): number {
   return EXIT.usage;
 }
 
-async function live(engine: SyncEngine, opts: ResolvedOptions): Promise<number> {
+async function live(engine: SyncEngine, opts: ResolvedOptions, key: KeySource): Promise<number> {
   const stamp = () => new Date().toISOString();
   engine.on('activity', (a) => console.log(`${stamp()} ${a.direction} ${a.path} ${a.outcome}${a.detail ? ` (${a.detail})` : ''}`));
   // Scanning/syncing flicker on every rescan; log where the engine settles and why.
@@ -200,6 +209,7 @@ async function live(engine: SyncEngine, opts: ResolvedOptions): Promise<number> 
   });
   engine.on('log', (line) => console.log(`${stamp()} ${line}`));
   console.log(`${stamp()} syncing ${opts.folder} with ${opts.server} (state in ${opts.stateDir}, device ${opts.device})`);
+  console.log(`${stamp()} API key: kept in ${key.where}`);
   await engine.start();
   await new Promise<void>((resolve) => {
     const done = () => resolve();
@@ -225,7 +235,14 @@ async function login(server: string): Promise<number> {
     }
     throw e;
   }
-  await createOsKeychain().set(accountFor(server), key);
+  try {
+    await createOsKeychain().set(accountFor(server), key);
+  } catch (e) {
+    if (!(e instanceof KeychainUnavailableError)) throw e;
+    // Never fall back to writing the key somewhere else: the user chooses --key-file or YOULAB_API_KEY.
+    console.error(`error: ${e.message}\nThe key is valid for ${user ?? 'a service account'}; nothing was stored.`);
+    return EXIT.usage;
+  }
   console.log(`stored the key for ${user ?? 'a service account'} at ${accountFor(server)} in the OS keychain`);
   return EXIT.ok;
 }

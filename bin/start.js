@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: the embedded default. Runs the hub on 127.0.0.1:8100 (data in ./.youlab/hub),
 // makes sure user `local` has a working key, and syncs ./YouLab with the desktop app where
-// Electron can start, else with the headless client (state in ./.youlab/client). The key lives in the OS keychain when one is available; without
-// one it is only handed to the client process and a fresh key replaces it on the next start.
+// Electron can start, else with the headless client (state in ./.youlab/client). The key lives in
+// the OS keychain when one is available (keytar is optional: a machine without libsecret installs
+// without it); without one it is only handed to the client process in memory, never written to a
+// file, and a fresh key replaces it on the next start.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -81,12 +83,12 @@ async function localKey(url) {
   const keychain = createOsKeychain();
   const account = accountFor(url);
   let stored;
-  let keychainOk = true;
+  let keychainWhyNot; // why the OS keychain is not used, when it is not
   try {
     stored = await keychain.get(account);
   } catch (e) {
     if (!(e instanceof KeychainUnavailableError)) throw e;
-    keychainOk = false;
+    keychainWhyNot = e.reason;
   }
   if (stored && (await keyWorks(url, stored))) return { key: stored, where: 'the OS keychain' };
 
@@ -96,15 +98,18 @@ async function localKey(url) {
     if (r.label === KEY_LABEL && r.user_id === USER && !r.revoked) await hubCli(['keys', 'revoke', r.id]);
   }
   const key = (await hubCli(['keys', 'create', '--user', USER, '--label', KEY_LABEL])).trim();
-  if (keychainOk) {
+  if (!keychainWhyNot) {
     try {
       await keychain.set(account, key);
       return { key, where: 'the OS keychain (new key)' };
     } catch (e) {
       if (!(e instanceof KeychainUnavailableError)) throw e;
+      keychainWhyNot = e.reason;
     }
   }
-  return { key, where: 'memory only (no OS keychain here; a new key is made on every start)' };
+  // Never written anywhere: the key is handed to the client process only (YOULAB_API_KEY).
+  console.log(`[start] the OS keychain is not used: ${keychainWhyNot}. The API key is kept in memory only and handed to the client; a new one replaces it on the next start.`);
+  return { key, where: 'memory only (no OS keychain; a new key is made on every start)' };
 }
 
 /**

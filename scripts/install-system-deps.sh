@@ -9,6 +9,7 @@ PKGS=(
   redis-server                      # multi-hub tests (shared rate limits, change fan-out)
   rsync unison syncthing            # reference tools for `npm run bench`
   python3-venv
+  dosfstools                        # mkfs.vfat: a real case-insensitive folder for the folder probe's test
 )
 missing=()
 for p in "${PKGS[@]}"; do

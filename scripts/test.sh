@@ -13,5 +13,14 @@ npm run lint
 npm run typecheck
 npx vitest run "$@"
 if [ -d tests/e2e ] && ls tests/e2e/*.spec.ts >/dev/null 2>&1; then
-  npx playwright test
+  # The renderer pages run in the system's Chromium; a machine with only Node and npm has none.
+  chromium="${YOULAB_CHROMIUM:-/usr/bin/chromium}"
+  if [ -x "$chromium" ]; then
+    npx playwright test
+  elif [ "${YOULAB_E2E:-}" = required ]; then
+    echo "YOULAB_E2E=required but there is no Chromium at $chromium" >&2
+    exit 1
+  else
+    echo "renderer tests (Playwright) skipped: no Chromium at $chromium (Debian: apt-get install chromium, or set YOULAB_CHROMIUM)" >&2
+  fi
 fi

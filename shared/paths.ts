@@ -1,10 +1,11 @@
 // Path rules of docs/SYNC-SPEC.md "Paths and input": one place decides what a workspace path may be,
 // so the hub, the client and the KB sync reject exactly the same forms.
 
+import { windowsSegmentProblem } from './local-names.ts';
+
 export const MAX_SEGMENT_BYTES = 255;
 export const MAX_PATH_BYTES = 4096;
 
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
 // Control characters (C0, DEL, C1); NUL included.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -34,9 +35,8 @@ export function checkPath(input: string, opts: PathOptions = {}): PathCheck {
     if (seg === '.' || seg === '..') return bad(`'${seg}' segment in path`);
     if (utf8Length(seg) > MAX_SEGMENT_BYTES) return bad('path segment too long');
     if (opts.forUpload) {
-      if (WINDOWS_RESERVED.test(seg)) return bad(`Windows-reserved name '${seg}'`);
-      if (/[. ]$/.test(seg)) return bad('name ends with a dot or a space');
-      if (/[<>:"|?*]/.test(seg)) return bad('character not allowed on Windows');
+      const windows = windowsSegmentProblem(seg);
+      if (windows) return bad(windows);
     }
   }
   return { ok: true, path };

@@ -5,7 +5,8 @@ import { app, dialog, ipcMain, Menu, shell } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultConfigPath, loadConfig } from '../sync/config.ts';
-import { accountFor, createOsKeychain, type SecretStore } from '../sync/keychain.ts';
+import { accountFor, createOsKeychain, KeychainUnavailableError, type SecretStore } from '../sync/keychain.ts';
+import { resolveApiKey } from '../sync/key-source.ts';
 import { ShellController, type ShellPorts } from './controller.ts';
 import { desktopPrefsPath, loadDesktopPrefs } from './desktop-prefs.ts';
 import { createEngine } from './engine-factory.ts';
@@ -145,7 +146,7 @@ function engineRestarter(ctl: ShellController, configPath: string, prefsPath: st
       return undefined;
     });
     const prefs = await loadDesktopPrefs(prefsPath);
-    const key = config?.server.url ? await secrets.get(accountFor(config.server.url)).catch(() => undefined) : undefined; // no keychain (or no entry): the settings window asks for the key
+    const key = config?.server.url ? await appKey(config.server.url, secrets) : undefined;
     const folder = config?.sync.local_folder;
     ctl.setTrayContext({
       ...(folder ? { localFolder: folder } : {}),
@@ -161,6 +162,22 @@ function engineRestarter(ctl: ShellController, configPath: string, prefsPath: st
       log.error('engine', e);
     }
   };
+}
+
+/**
+ * The key: YOULAB_API_KEY (in memory, as `npm start` hands it over) or the OS keychain. The log
+ * says where it is kept, or why the keychain cannot be used; with neither, the settings window
+ * asks for the key and shows the keychain's problem. Nothing here writes a key.
+ */
+async function appKey(url: string, secrets: SecretStore): Promise<string | undefined> {
+  try {
+    const src = await resolveApiKey({ server: url, keychain: secrets });
+    log.info(`API key: kept in ${src.where}`);
+    return src.key;
+  } catch (e) {
+    log.warn(e instanceof KeychainUnavailableError ? `API key: ${e.message}` : `API key: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 /** Quitting lets the engine finish or abandon its transfer first (up to QUIT_TIMEOUT_MS). */

@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../shared/node/atomic-fs.ts';
 import { validateIgnorePatterns } from '../../shared/ignore-rules.ts';
+import { unknownKeyMessage } from './config-keys.ts';
 
 /** "30s", "500ms", "5m" or a number of seconds. */
 const DurationSchema = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)?$/)]);
@@ -19,25 +20,24 @@ export function durationMs(v: z.infer<typeof DurationSchema>): number {
   return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!;
 }
 
-export const ClientConfigSchema = z.object({
-  server: z
-    .object({
-      url: z.string().url().optional(),
-    })
-    .default({}),
-  sync: z
-    .object({
-      local_folder: z.string().optional(),
-      interval: DurationSchema.default('30s'),
-      device: z.string().optional(),
-    })
-    .default({ interval: '30s' }),
-  watch: z
-    .object({
-      enabled: z.boolean().default(true),
-      debounce: DurationSchema.default('300ms'),
-    })
-    .default({ enabled: true, debounce: '300ms' }),
+// Strict objects: an unknown key is an error that names the right one (config-keys.ts).
+const ServerSchema = z.strictObject({
+  url: z.string().url().optional(),
+});
+const SyncSchema = z.strictObject({
+  local_folder: z.string().optional(),
+  interval: DurationSchema.default('30s'),
+  device: z.string().optional(),
+});
+const WatchSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  debounce: DurationSchema.default('300ms'),
+});
+
+export const ClientConfigSchema = z.strictObject({
+  server: ServerSchema.default({}),
+  sync: SyncSchema.default({ interval: '30s' }),
+  watch: WatchSchema.default({ enabled: true, debounce: '300ms' }),
   ignore: z
     .array(z.string())
     .default([])
@@ -46,6 +46,13 @@ export const ClientConfigSchema = z.object({
     }),
   start_at_login: z.boolean().default(false),
 });
+/** The keys allowed at each level, for the unknown-key message. */
+const ALLOWED_KEYS: Record<string, readonly string[]> = {
+  '': Object.keys(ClientConfigSchema.shape),
+  server: Object.keys(ServerSchema.shape),
+  sync: Object.keys(SyncSchema.shape),
+  watch: Object.keys(WatchSchema.shape),
+};
 export type ClientConfig = z.infer<typeof ClientConfigSchema>;
 
 export function defaultConfigPath(): string {
@@ -61,17 +68,17 @@ export async function loadConfig(path = defaultConfigPath()): Promise<ClientConf
     throw e;
   }
   const raw: unknown = YAML.parse(text) ?? {};
-  if (raw && typeof raw === 'object' && 'server' in raw) {
-    const server = (raw as { server?: Record<string, unknown> }).server;
-    if (server && 'api_key' in server) {
-      throw new Error(`${path}: server.api_key is not read; keep the key in the OS keychain (youlab-sync login) or YOULAB_API_KEY`);
-    }
-  }
   const parsed = ClientConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  }
+  if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues.flatMap(issueMessages).join('; ')}`);
   return parsed.data;
+}
+
+function issueMessages(i: z.core.$ZodIssue): string[] {
+  const at = i.path.join('.');
+  if (i.code === 'unrecognized_keys') {
+    return i.keys.map((k) => unknownKeyMessage(at ? `${at}.${k}` : k, ALLOWED_KEYS[at] ?? []));
+  }
+  return [`${at || '(root)'}: ${i.message}`];
 }
 
 export async function saveConfig(config: ClientConfig, path = defaultConfigPath()): Promise<void> {

@@ -50,6 +50,8 @@ export class StatusBoard {
   }
 
   activity(a: ActivityEntry): void {
+    // A file skipped for the same reason every round is told once, not once per round.
+    if (a.outcome === 'skipped' && this.activityLog.some((b) => b.outcome === 'skipped' && b.path === a.path && b.direction === a.direction && b.detail === a.detail)) return;
     this.activityLog = [a, ...this.activityLog].slice(0, ACTIVITY_KEPT);
     this.from.events.emit('activity', a);
     this.setPhase('syncing');

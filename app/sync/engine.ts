@@ -12,6 +12,7 @@ import { conflictInfo, ConflictResolver } from './conflict-resolver.ts';
 import { StatusBoard } from './engine-status.ts';
 import { FeedFollower } from './feed-follower.ts';
 import { FolderIgnore } from './folder-ignore.ts';
+import { FolderTraitsCache } from './folder-probe.ts';
 import { HubClient } from './hub-client.ts';
 import { EngineHistory } from './history.ts';
 import { runQuickRound, type RemoteHint } from './quick-round.ts';
@@ -47,6 +48,8 @@ export interface EngineOptions {
   feedWaitSeconds?: number;
   /** Whose workspace to sync; default: the key's own user (GET /me). A service key must name one. */
   userId?: string;
+  /** Whose filename rules apply (default: process.platform); tests pass 'win32' to run Windows' rules anywhere. */
+  platform?: string;
 }
 
 export class SyncEngine implements SyncEngineApi {
@@ -61,6 +64,7 @@ export class SyncEngine implements SyncEngineApi {
   private readonly feed: FeedFollower;
   private readonly conflicts: ConflictResolver;
   private readonly board: StatusBoard;
+  private readonly traits: FolderTraitsCache;
   private state: SyncState | undefined;
   private watcher: FolderWatcher | undefined;
   private userId: string | undefined;
@@ -86,6 +90,7 @@ export class SyncEngine implements SyncEngineApi {
     this.lock = new StateLock(opts.stateDir);
     this.trash = new Trash(join(opts.stateDir, 'trash'));
     this.ignore = new FolderIgnore(opts.folder, opts.ignore ?? [], (line) => this.log(line));
+    this.traits = new FolderTraitsCache(opts.folder, opts.platform ?? process.platform, (line) => this.log(line));
     this.conflicts = new ConflictResolver(opts.folder, this.trash, this.store);
     this.scheduler = new RoundScheduler({
       full: () => this.rounds(),
@@ -223,7 +228,7 @@ export class SyncEngine implements SyncEngineApi {
       // Rules that changed apply to every path, not only the named ones: a full round does that.
       if (await this.ignore.refresh()) return { summary: total, needFull: true };
       await this.conflicts.prune(this.state!);
-      const r = await runQuickRound(this.roundContext(), local, remote).finally(() => this.watcher?.settle(this.leftAt));
+      const r = await runQuickRound(await this.roundContext(), local, remote).finally(() => this.watcher?.settle(this.leftAt));
       Object.assign(total, { uploaded: r.uploaded, downloaded: r.downloaded, deleted: r.deleted, converged: !r.needFull });
       if (!r.needFull) {
         this.board.synced();
@@ -316,7 +321,7 @@ export class SyncEngine implements SyncEngineApi {
     await this.ignore.refresh();
     await this.conflicts.prune(this.state!);
     try {
-      return await runRound(this.roundContext());
+      return await runRound(await this.roundContext());
     } finally {
       await this.watcher?.settle(this.leftAt);
     }
@@ -328,9 +333,12 @@ export class SyncEngine implements SyncEngineApi {
     return c ? { size: c.size, mtimeMs: c.mtime_ms, ino: c.ino } : undefined;
   };
 
-  private roundContext(): RoundContext {
+  private async roundContext(): Promise<RoundContext> {
     const state = this.state!;
+    const traits = await this.traits.get();
     return {
+      caseInsensitive: traits.caseInsensitive,
+      localOs: this.traits.os,
       folder: this.opts.folder,
       device: this.opts.device,
       hub: this.hub,

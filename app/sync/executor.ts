@@ -6,7 +6,7 @@ import type { Stats } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
-import { fsyncDir, tempPathFor } from '../../shared/node/atomic-fs.ts';
+import { fsyncDir, fsyncFile, tempPathFor } from '../../shared/node/atomic-fs.ts';
 import { originalOfConflictCopy } from '../../shared/conflict-name.ts';
 import { pathKey } from '../../shared/paths.ts';
 import type { FileEntry } from '../../shared/protocol.ts';
@@ -165,7 +165,7 @@ class Executor {
         return;
       case 'skip':
         this.result.issues.push({ code: issueCode(step.code), message: `${step.key}: ${step.message}`, path: step.key });
-        this.activity(step.key, 'up', 'skipped', step.message);
+        this.activity(step.key, step.dir ?? 'up', 'skipped', step.message);
         return;
       case 'upload':
         return this.upload(step.key, step.rel, step.hash, step.ifMatch);
@@ -276,6 +276,9 @@ class Executor {
     const got = fetch ? await fetch(tmp) : await this.ctx.hub.download(key, tmp);
     let st: Stats;
     try {
+      // The bytes reach the disk before the name points at them: after a power cut the target is
+      // the old file or the whole new one, never an empty or torn file the next round would upload.
+      await fsyncFile(tmp);
       // Re-check right before replacing: a local edit during the transfer wins this round.
       if (!(await this.unchanged(expectLocal === undefined ? undefined : key, rel))) return;
       const existing = await lstat(target).catch(() => undefined); // nothing there: a plain create

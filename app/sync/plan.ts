@@ -5,6 +5,7 @@
 // refused before (413/507/400) that must not be retried in a loop.
 import { freeConflictCopyName, isConflictCopy } from '../../shared/conflict-name.ts';
 import { YOULABIGNORE } from '../../shared/ignore-rules.ts';
+import { localNameMessage, localNameProblem, type LocalOs } from '../../shared/local-names.ts';
 import { caseKey, checkPath, parentsOf, pathKey } from '../../shared/paths.ts';
 import { retryDue, type FailureRecord } from '../../shared/failure.ts';
 import { massDeleteGuard, reconcile, type GuardVerdict, type PlannedAction } from '../../shared/reconcile.ts';
@@ -35,7 +36,8 @@ export type Step =
   | { kind: 'replace-local'; key: string; rel: string; hash: string; expectLocal: string }
   /** Move a local file or folder aside (file/folder clash, NFC/NFD twins) before anything else runs. */
   | { kind: 'move-aside'; key: string; fromRel: string; toRel: string; why: string; hash?: string }
-  | { kind: 'skip'; key: string; code: SkipCode; message: string };
+  /** A path left alone this round; `down` when it is the hub's file that cannot come down. */
+  | { kind: 'skip'; key: string; code: SkipCode; message: string; dir?: 'up' | 'down' };
 
 /**
  * The kinds this planner uses, each one of the shared step vocabulary (shared/steps.ts): a step
@@ -59,6 +61,8 @@ export interface PlanInput {
   now: Date;
   localRoot: 'ok' | 'missing' | 'empty';
   caseInsensitive?: boolean;
+  /** Whose filename rules the folder follows (shared/local-names.ts); default: no extra rules. */
+  localOs?: LocalOs;
   guardThreshold?: number;
 }
 
@@ -156,7 +160,7 @@ function contentSteps(input: PlanContext, actions: readonly PlannedAction[], gon
   return steps;
 }
 
-function stepFor(input: PlanContext, a: PlannedAction, localCaseKeys: ReadonlyMap<string, string>): Step | undefined {
+function stepFor(input: PlanContext, a: PlannedAction, localCaseKeys: Map<string, string>): Step | undefined {
   const key = a.path;
   const l = input.local.get(key);
   const r = input.remote.get(key);
@@ -165,7 +169,7 @@ function stepFor(input: PlanContext, a: PlannedAction, localCaseKeys: ReadonlyMa
     case 'upload':
       return uploadStep(input, key, l!, r);
     case 'download':
-      return downloadStep(key, l, r!, localCaseKeys);
+      return downloadStep(input, key, l, r!, localCaseKeys);
     case 'delete-remote':
       return { kind: 'delete-remote', key, ifMatch: r!.hash };
     case 'delete-local':
@@ -193,13 +197,18 @@ function uploadStep(input: PlanInput, key: string, l: PlanLocalFile, r: PlanRemo
   return { kind: 'upload', key, rel: l.rel, hash: l.hash, ...(r ? { ifMatch: r.hash } : {}) };
 }
 
-function downloadStep(key: string, l: PlanLocalFile | undefined, r: PlanRemoteFile, localCaseKeys: ReadonlyMap<string, string>): Step {
+function downloadStep(input: PlanInput, key: string, l: PlanLocalFile | undefined, r: PlanRemoteFile, localCaseKeys: Map<string, string>): Step {
   const check = checkPath(key);
-  if (!check.ok) return { kind: 'skip', key, code: 'bad_path', message: `the hub's file cannot be written here: ${check.reason}` };
+  if (!check.ok) return { kind: 'skip', key, code: 'bad_path', dir: 'down', message: `the hub's file cannot be written here: ${check.reason}` };
+  const os = input.localOs ?? 'other';
+  const name = localNameProblem(key, os);
+  if (name) return { kind: 'skip', key, code: 'bad_path', dir: 'down', message: localNameMessage(key, name, os) };
   const other = localCaseKeys.get(caseKey(key));
   if (!l && other && other !== key) {
-    return { kind: 'skip', key, code: 'case_clash', message: `differs only in case from ${other}, which this filesystem cannot hold beside it` };
+    return { kind: 'skip', key, code: 'case_clash', dir: 'down', message: `differs only in case from ${other}, which this filesystem cannot hold beside it` };
   }
+  // Two new hub files that differ only in case would land on one name here: the first in path order comes down.
+  if (!l && input.caseInsensitive) localCaseKeys.set(caseKey(key), key);
   return { kind: 'download', key, rel: l?.rel ?? key, hash: r.hash, ...(l ? { expectLocal: l.hash } : {}) };
 }
 

@@ -93,7 +93,11 @@ export async function runQuickRound(
     device: ctx.device,
     now: now(),
     localRoot: 'ok',
+    // A name this computer cannot hold plans a skip, which the full round reports.
+    ...(ctx.localOs ? { localOs: ctx.localOs } : {}),
   });
+  // A new name on a case-insensitive folder may clash with a file this quick round did not look at.
+  if (ctx.caseInsensitive && plan.steps.some((s) => s.kind === 'download' && s.expectLocal === undefined)) return FULL;
   const simple = new Set<PlanStepKind>(['upload', 'download', 'delete-remote', 'delete-local', 'record-base', 'drop-base']);
   if (plan.guard.stop || plan.steps.some((s) => !simple.has(s.kind))) return FULL;
   if (plan.steps.filter((s) => s.kind === 'delete-local' || s.kind === 'delete-remote').length > QUICK_MAX_DELETES) return FULL;

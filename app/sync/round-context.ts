@@ -1,6 +1,7 @@
 // What a round works with and what it hands back: shared by the full round (round.ts), the quick
 // round (quick-round.ts) and the executor that runs their steps (executor.ts).
 import type { IgnoreMatcher } from '../../shared/ignore-rules.ts';
+import type { LocalOs } from '../../shared/local-names.ts';
 import type { ActivityEntry, EngineErrorCode, EngineIssue, EngineProgress } from '../engine-api/types.ts';
 import type { HubClient } from './hub-client.ts';
 import { HubError } from './hub-errors.ts';
@@ -36,7 +37,10 @@ export interface RoundContext {
   /** Temp folder on the folder's filesystem, or undefined to put temps beside their target. */
   tmpDir?: string;
   concurrency?: number;
+  /** The folder finds a name under another case (folder-probe.ts): case-only clashes are reported, not looped on. */
   caseInsensitive?: boolean;
+  /** Whose filename rules the folder follows: names it cannot hold are skipped on download. */
+  localOs?: LocalOs;
   guardThreshold?: number;
   /**
    * The user's answer to the mass-delete guard (round.ts `guard`): 'delete' applies the deletes it

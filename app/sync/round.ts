@@ -45,6 +45,7 @@ export async function runRound(ctx: RoundContext): Promise<RoundResult> {
     now: now(),
     localRoot: scan.root,
     ...(ctx.caseInsensitive !== undefined ? { caseInsensitive: ctx.caseInsensitive } : {}),
+    ...(ctx.localOs ? { localOs: ctx.localOs } : {}),
     ...(ctx.guardThreshold !== undefined ? { guardThreshold: ctx.guardThreshold } : {}),
   };
   const plan = guard(ctx, planRound(input), input, baseMap);

@@ -30,6 +30,16 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string,
   await fsyncDir(dirname(target));
 }
 
+/** Flush a written file's bytes to disk (before it is renamed into place). Opened for writing: Windows flushes only through a writable handle. */
+export async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function fsyncDir(dir: string): Promise<void> {
   // Directory fsync makes the rename durable; not supported on every platform (Windows), so best effort.
   try {

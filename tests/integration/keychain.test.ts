@@ -1,16 +1,18 @@
 // The API key store on a REAL Secret Service (scripts/test.sh runs the suite inside
-// dbus-run-session with an unlocked gnome-keyring), and the clear failure without one.
+// dbus-run-session with an unlocked gnome-keyring), and the clear failure without one. Skipped
+// with the reason where keytar (optional) is not installed; required under .ci/run.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountFor, createOsKeychain, KeychainUnavailableError } from '../../app/sync/keychain.ts';
 import { startHub, type HubHandle } from '../helpers/hub.ts';
 import { makeClient, makeRoot, runCli } from '../helpers/client.ts';
+import { skipWithoutKeychain } from '../helpers/keychain.ts';
 
-const haveBus = Boolean(process.env.DBUS_SESSION_BUS_ADDRESS);
+const skip = await skipWithoutKeychain();
 const NO_BUS = { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/youlab-no-bus', DISPLAY: undefined, YOULAB_API_KEY: undefined };
 
-describe.skipIf(!haveBus)('keytar-backed store on a real Secret Service', () => {
+describe.skipIf(skip)('keytar-backed store on a real Secret Service', () => {
   it('stores, reads back, replaces and deletes a secret', async () => {
     const store = createOsKeychain(`youlab-sync-test-${randomBytes(4).toString('hex')}`);
     const account = 'http://127.0.0.1:8100';

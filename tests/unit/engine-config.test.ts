@@ -39,12 +39,27 @@ describe('config loading', () => {
     ['bad url', 'server:\n  url: not a url\n', /server\.url/],
     ['bad duration', 'sync:\n  interval: soon\n', /sync\.interval/],
     ['bad ignore pattern', 'ignore:\n  - "../x"\n', /ignore: line 1: '\.\.'/],
-    ['key in the file', 'server:\n  api_key: secret\n', /api_key is not read/],
+    ['key in the file', 'server:\n  api_key: secret\n', /unknown key server\.api_key: the key is never read from a file/],
+    ['design key sync.ignore_patterns', 'sync:\n  ignore_patterns:\n    - "*.log"\n', /unknown key sync\.ignore_patterns: move the patterns to the top-level `ignore:` list .*\.youlabignore/],
+    ['design key sync.bidirectional', 'sync:\n  bidirectional: true\n', /unknown key sync\.bidirectional: sync always runs both ways; remove the key/],
+    ['design key watch.debounce_ms', 'watch:\n  debounce_ms: 500\n', /unknown key watch\.debounce_ms: use watch\.debounce/],
+    ['a slip in a key', 'sync:\n  local_foldr: /x\n', /unknown key sync\.local_foldr: use sync\.local_folder/],
+    ['a top-level slip', 'start_at_logon: true\n', /unknown key start_at_logon: use start_at_login/],
+    ['an unknown key with no near one', 'watch:\n  colour: red\n', /unknown key watch\.colour: the keys here are watch\.enabled, watch\.debounce/],
   ])('invalid config (%s) fails with a clear message naming the file and field', async (_n, text, msg) => {
     const p = join(dir, 'c.yaml');
     await writeFile(p, text);
     await expect(loadConfig(p)).rejects.toThrow(msg);
     await expect(loadConfig(p)).rejects.toThrow(p);
+  });
+
+  it('names every unknown key at once, beside the other errors', async () => {
+    const p = join(dir, 'c.yaml');
+    await writeFile(p, 'sync:\n  bidirectional: true\n  interval: soon\nignore_patterns: []\n');
+    const err = await loadConfig(p).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toMatch(/unknown key sync\.bidirectional/);
+    expect(err?.message).toMatch(/unknown key ignore_patterns: use the top-level `ignore:` list/);
+    expect(err?.message).toMatch(/sync\.interval/);
   });
 
   it('the default state dir is outside the folder and differs per server+folder', () => {

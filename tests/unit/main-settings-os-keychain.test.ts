@@ -9,18 +9,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { desktopPrefsPath } from '../../app/main/desktop-prefs.ts';
 import { SettingsService } from '../../app/main/settings-service.ts';
 import { createOsKeychain } from '../../app/sync/keychain.ts';
+import { skipWithoutKeychain } from '../helpers/keychain.ts';
 
-const hasBus = Boolean(process.env.DBUS_SESSION_BUS_ADDRESS);
+const skip = await skipWithoutKeychain();
 const service = `youlab-sync-test-${randomBytes(4).toString('hex')}`;
 const keychain = createOsKeychain(service);
 let dir: string | undefined;
 
 afterAll(async () => {
-  if (hasBus) await keychain.delete('https://hub.example.org').catch(() => false);
+  if (!skip) await keychain.delete('https://hub.example.org').catch(() => false);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!hasBus)('settings with the real Secret Service (skipped: no D-Bus session bus; run through scripts/test.sh)', () => {
+describe.skipIf(skip)('settings with the real Secret Service', () => {
   it('stores the key in the keychain and reads it back; config.yaml never holds it', async () => {
     dir = await mkdtemp(join(tmpdir(), 'youlab-main-oskeychain-'));
     const folder = join(dir, 'YouLab');
