@@ -21,6 +21,7 @@ import {
   type FileList,
   type Me,
   type PutResult,
+  DEVICE_HEADER,
 } from '../../shared/protocol.ts';
 import { errorFrom, HubError, kindForStatus, toNetworkError } from './hub-errors.ts';
 import { throttle } from './throttle.ts';
@@ -41,6 +42,8 @@ const VersionListSchema = z.object({ path: z.string(), versions: z.array(HubVers
 export interface HubClientOptions {
   baseUrl: string;
   apiKey: string;
+  /** This device's name, sent with every request so the hub records it as the `origin` of our changes. */
+  device?: string;
   /** How many times a 429 is waited out before giving up on the request. */
   maxRateLimitRetries?: number;
   /** Upper bound on one Retry-After wait. */
@@ -67,7 +70,11 @@ export class HubClient {
   constructor(private readonly opts: HubClientOptions) {
     this.http = got.extend({
       prefixUrl: opts.baseUrl.replace(/\/+$/, ''),
-      headers: { authorization: `Bearer ${opts.apiKey}`, 'user-agent': 'youlab-sync' },
+      headers: {
+        authorization: `Bearer ${opts.apiKey}`,
+        'user-agent': 'youlab-sync',
+        ...(opts.device ? { [DEVICE_HEADER]: encodeURIComponent(opts.device) } : {}),
+      },
       throwHttpErrors: false,
       retry: { limit: 0 },
       timeout: TRANSFER_TIMEOUT,

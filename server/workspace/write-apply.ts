@@ -182,7 +182,10 @@ async function renameGroup(a: Apply, accepted: readonly Accepted[]): Promise<Acc
     accepted.map(({ it, abs, cur }) =>
       a.limit(async () => {
         try {
-          if (cur) await s.versions.keep({ path: it.p, abs, hash: cur.hash, size: cur.st.size, reason: 'overwrite' });
+          if (cur) await s.versions.keep({ path: it.p, abs, hash: cur.hash, size: cur.st.size, reason: 'overwrite', origin: it.opts.origin ?? it.opts.source });
+          // From the temp file, which nobody else writes: the agent may later overwrite the
+          // workspace file in place, and this copy is then what keeps the content (contents.ts).
+          await s.contents.keepPrivate(it.tmp, it.hash);
           await mkdirOnce(dirname(abs));
           a.lease.assertHeld();
           s.known.set(it.p, it.hash);
@@ -223,7 +226,7 @@ async function announceGroup(a: Apply, done: readonly Accepted[], stats: readonl
     a.s.cache.set(it.p, st, it.hash);
     const result = entry(it.p, it.hash, st);
     try {
-      await a.core.emit(a.userId, { ...result, source: it.opts.source });
+      await a.core.emit(a.userId, { ...result, source: it.opts.source, ...(it.opts.origin !== undefined ? { origin: it.opts.origin } : {}) });
       a.results[it.i] = { ok: true, entry: result };
     } catch (error) {
       fail(a, it.i, error);
