@@ -35,6 +35,8 @@ export const HubVersionSchema = z.object({
   size: z.number(),
   kept_at: z.string(),
   reason: z.enum(['overwrite', 'delete']),
+  /** Who overwrote or deleted it (device name, key label, `agent`, `openwebui`); absent for versions kept before hubs recorded it. */
+  origin: z.string().optional(),
 });
 export type HubVersion = z.infer<typeof HubVersionSchema>;
 const VersionListSchema = z.object({ path: z.string(), versions: z.array(HubVersionSchema) });
