@@ -14,6 +14,7 @@ import { HASH_PREFIX } from '../../shared/hash.ts';
 import type { PutResult } from '../../shared/protocol.ts';
 import { StoreError } from '../store-error.ts';
 import { locate, validPath } from './fs-paths.ts';
+import { holdReplaced, keepReplaced, releaseHeld } from './replaced.ts';
 import type { StoreCore } from './store-core.ts';
 import type { DeleteOptions, WriteOptions } from './types.ts';
 import type { Version } from './versions.ts';
@@ -147,12 +148,18 @@ export class WritePipeline {
       if (opts.ifMatch !== undefined && opts.ifMatch !== '*' && opts.ifMatch !== cur.hash) {
         throw new StoreError('precondition_failed', 'the file changed on the hub (If-Match does not match); nothing was deleted');
       }
-      await s.versions.keep({ path: p, abs: loc.abs, hash: cur.hash, size: cur.st.size, reason: 'delete', origin: opts.origin ?? opts.source });
+      const replaced = { path: p, abs: loc.abs, cur, reason: 'delete' as const, origin: opts.origin ?? opts.source };
+      await keepReplaced(s, replaced);
+      const hold = await holdReplaced(core, userId, loc.abs);
       lease.assertHeld();
       s.known.set(p, null);
       s.recorded.delete(p);
       s.generation++;
-      await unlink(loc.abs);
+      try {
+        await unlink(loc.abs);
+      } finally {
+        await releaseHeld(core, s, userId, hold, replaced);
+      }
       s.cache.delete(p);
       core.scheduleSave(s);
       if (s.usage !== undefined) s.usage -= cur.st.size;
