@@ -141,10 +141,14 @@ export class ContentStore {
     return removed;
   }
 
-  /** Size and inode of every copy held (for the version store's disk budget). */
-  async usage(): Promise<Map<number, number>> {
+  /**
+   * Size and inode of the copies of `live` contents (for the version store's disk budget: a copy
+   * no path holds goes at the next prune, so only the versions linked to it keep its bytes).
+   */
+  async usage(live: ReadonlySet<string>): Promise<Map<number, number>> {
     const out = new Map<number, number>();
     for (const n of await readdir(this.root).catch(() => [] as string[])) { // no store yet: nothing held
+      if (!live.has(`sha256:${n}`)) continue;
       const st = await lstat(join(this.root, n)).catch(() => undefined); // gone meanwhile
       if (st?.isFile()) out.set(st.ino, st.size);
     }

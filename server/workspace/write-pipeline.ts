@@ -202,7 +202,7 @@ export class WritePipeline {
       for (const h of s.known.values()) if (h !== null) live.add(h);
       out.contents += await s.contents.prune(live, now - CONTENT_GRACE_MS);
       const budget = core.opts.versionMaxBytes ?? 0;
-      const dropped = await s.versions.enforceBudget(budget, await s.contents.usage());
+      const dropped = await s.versions.enforceBudget(budget, await s.contents.usage(live));
       if (dropped.length > 0) {
         core.log.warn({ userId: u, dropped: dropped.length, budgetBytes: budget, oldestKept: dropped.at(-1)?.kept_at }, 'version store over its disk budget (RALPH_VERSION_MAX_BYTES): oldest versions dropped');
         out.overBudget += dropped.length;
