@@ -43,20 +43,25 @@ export class ContentStore {
     return join(this.root, hexOf(hash));
   }
 
-  /** The copy of `hash` if this store holds one. */
+  /**
+   * The copy of `hash` if this store holds one. Asks the disk: with a shared data volume another
+   * instance may have made or pruned it since this one listed the folder.
+   */
   async find(hash: string): Promise<string | undefined> {
     const names = await this.names();
     const hex = hexOf(hash);
-    if (!names.has(hex)) return undefined;
-    // Another instance (shared volume) or the pruner may have removed it meanwhile.
-    const st = await lstat(join(this.root, hex)).catch(() => undefined);
-    if (st?.isFile()) return join(this.root, hex);
+    const st = await lstat(join(this.root, hex)).catch(() => undefined); // absent: no copy
+    if (st?.isFile()) {
+      names.add(hex);
+      return join(this.root, hex);
+    }
     names.delete(hex);
     return undefined;
   }
 
+  /** Whether a copy of `hash` is held: from memory when this instance saw it, else from the disk. */
   async has(hash: string): Promise<boolean> {
-    return (await this.names()).has(hexOf(hash));
+    return (await this.names()).has(hexOf(hash)) || (await this.find(hash)) !== undefined;
   }
 
   private tmpName(): string {
@@ -67,7 +72,7 @@ export class ContentStore {
   async keepPrivate(src: string, hash: string): Promise<void> {
     const names = await this.names();
     const hex = hexOf(hash);
-    if (names.has(hex)) return;
+    if (names.has(hex) && (await this.find(hash))) return;
     const tmp = this.tmpName();
     try {
       await copyFile(src, tmp, fsConstants.COPYFILE_FICLONE);
