@@ -109,6 +109,7 @@ export class RalphWebhook {
     const body = JSON.stringify(batch);
     for (let attempt = 0; !this.stop.signal.aborted; attempt++) {
       const why = await this.attempt(batch.id, body);
+      if (this.stop.signal.aborted) return; // shutting down: an aborted attempt is no delivery failure
       if (why === undefined) {
         this.o.onAttempt?.('ok');
         return;
