@@ -17,7 +17,7 @@ const USAGE = `usage:
   youlab-sync login --server <url>            (reads the API key from stdin, stores it in the OS keychain)
   youlab-sync conflicts [--server <url> --folder <dir> | --state-dir <dir>]
   youlab-sync resolve <path> --keep mine|theirs|both [--server <url> --folder <dir>]
-  youlab-sync versions <path> [--server <url> --folder <dir>]      (kept versions on the hub, newest first)
+  youlab-sync versions <path> [--server <url> --folder <dir>]      (kept versions on the hub, newest first: id, kept at, size, reason, hash, by whom)
   youlab-sync restore <path> --version <id> [--server <url> --folder <dir>]   (puts it back, then syncs)
 
 The API key comes from --key-file, else YOULAB_API_KEY, else the OS keychain (never written to a file). Settings also come from
@@ -126,7 +126,7 @@ async function versions(
     try {
       const list = await engine.listVersions(path);
       if (list.length === 0) console.log(`no kept versions of ${path}`);
-      for (const v of list) console.log(`${v.id}\t${v.kept_at}\t${v.size}\t${v.reason}\t${v.hash}`);
+      for (const v of list) console.log(`${v.id}\t${v.kept_at}\t${v.size}\t${v.reason}\t${v.hash}\t${v.origin ?? ''}`);
       return EXIT.ok;
     } catch (e) {
       return reportFailure(e);

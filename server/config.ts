@@ -40,6 +40,30 @@ export const CONFIG_TABLE = {
     default: 30,
     doc: 'days a replaced or deleted version is kept',
   },
+  versionMaxBytes: {
+    env: 'RALPH_VERSION_MAX_BYTES',
+    flag: undefined,
+    default: 1024 * MiB,
+    doc: "disk budget per user of the version store and the copies of announced contents; over it the oldest versions go first (logged, counted in youlab_versions_dropped_total); 0: no budget",
+  },
+  webhookUrl: {
+    env: 'RALPH_WEBHOOK_URL',
+    flag: undefined,
+    default: '',
+    doc: "Ralph's webhook: JSON batches of every announced change, signed (docs/AGENT.md); empty: off",
+  },
+  webhookSecret: {
+    env: 'RALPH_WEBHOOK_SECRET',
+    flag: undefined,
+    default: '',
+    doc: 'HMAC-SHA256 key the webhook batches are signed with; required with RALPH_WEBHOOK_URL',
+  },
+  webhookTimeoutMs: {
+    env: 'RALPH_WEBHOOK_TIMEOUT_MS',
+    flag: undefined,
+    default: 10_000,
+    doc: 'a webhook delivery not answered within this time is retried (backoff 1 s doubling to 60 s)',
+  },
   logLevel: { env: 'LOG_LEVEL', flag: undefined, default: 'info', doc: 'fatal, error, warn, info, debug, trace or silent' },
   redisUrl: {
     env: 'REDIS_URL',
@@ -138,6 +162,10 @@ const ConfigSchema = z.object({
   rateLimitSyncPerMin: z.coerce.number().int().positive(),
   rateLimitTransferPerMin: z.coerce.number().int().positive(),
   versionRetentionDays: z.coerce.number().nonnegative(),
+  versionMaxBytes: z.coerce.number().int().nonnegative(),
+  webhookUrl: z.union([z.literal(''), z.string().regex(/^https?:\/\//, 'must start with http:// or https://')]),
+  webhookSecret: z.string(),
+  webhookTimeoutMs: z.coerce.number().int().min(100),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   redisUrl: z.union([z.literal(''), z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')]),
   redisPrefix: z.string().max(64),
@@ -178,5 +206,6 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     const where = key ? `${CONFIG_TABLE[key].flag ?? CONFIG_TABLE[key].env}` : 'config';
     throw new ConfigError(`invalid ${where}: ${issue?.message ?? 'bad value'}`);
   }
+  if (parsed.data.webhookUrl && !parsed.data.webhookSecret) throw new ConfigError('RALPH_WEBHOOK_URL needs RALPH_WEBHOOK_SECRET (the batches are signed with it)');
   return { ...parsed.data, dataDir: resolve(parsed.data.dataDir) };
 }

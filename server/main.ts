@@ -13,6 +13,7 @@ import { HubMetrics } from './metrics/registry.ts';
 import { createRateLimiters } from './http/rate-limit.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { HubPlugin } from './plugin.ts';
+import { RalphWebhook } from './webhook/ralph-webhook.ts';
 import { watchAgentWrites } from './workspace/agent-watcher.ts';
 import { FsWorkspaceStore } from './workspace/fs-store.ts';
 import { verifySchedulerFor } from './workspace/verify-walk.ts';
@@ -58,6 +59,7 @@ export function buildHub(
     maxFileBytes: config.maxFileBytes,
     maxWorkspaceBytes: config.maxWorkspaceBytes,
     versionRetentionDays: config.versionRetentionDays,
+    versionMaxBytes: config.versionMaxBytes,
     log,
     journal: coordination.journal,
     locks: coordination.writeLocks,
@@ -66,7 +68,8 @@ export function buildHub(
   });
   // Another instance wrote: this one's cached quota usage for that user is stale.
   coordination.onRemoteChange((userId) => store.forgetUsage(userId));
-  const metrics = new HubMetrics({ feedSubscribers: () => store.journal.waiting, coordinationUp: () => coordination.healthy() });
+  const webhook: RalphWebhook | undefined = config.webhookUrl ? ralphWebhook(config, log, (): HubMetrics => metrics) : undefined;
+  const metrics: HubMetrics = new HubMetrics({ feedSubscribers: () => store.journal.waiting, coordinationUp: () => coordination.healthy(), webhookQueue: () => webhook?.waiting ?? 0 });
   store.onChange((_user, change) => metrics.filesSynced.inc({ source: change.source, op: change.hash === null ? 'delete' : 'upsert' }));
   const rateLimiters = createRateLimiters(config, {
     store: (budget) => coordination.rateLimitStore(budget),
@@ -74,6 +77,10 @@ export function buildHub(
   });
   const plugins: HubPlugin[] = [];
   const services: BackgroundService[] = [];
+  if (webhook) {
+    store.onChange((user, change) => webhook.enqueue(user, change));
+    services.push({ name: 'ralph-webhook', stop: () => webhook.close() });
+  }
 
   const watcher = watchAgentWrites(store, config.dataDir, log.child({ part: 'agent-watcher' }));
   services.push({ name: 'agent-watcher', stop: () => watcher.close() });
@@ -87,7 +94,11 @@ export function buildHub(
   const prune = (): void => {
     store
       .pruneVersions()
-      .then((n) => n && log.info({ removed: n }, 'old versions pruned'))
+      .then((r) => {
+        metrics.versionsDropped.inc({ reason: 'expired' }, r.expired);
+        metrics.versionsDropped.inc({ reason: 'budget' }, r.overBudget);
+        if (r.expired + r.contents > 0) log.info({ removed: r.expired, contentCopies: r.contents }, 'old versions pruned');
+      })
       .catch((err: unknown) => log.warn({ err }, 'version pruning failed'));
   };
   prune();
@@ -102,6 +113,18 @@ export function buildHub(
   const app = createApp({ keys, store, log, limits: config, rateLimiters, plugins, metrics, serveMetrics: config.metrics, coordination, verifier });
   const ready = Promise.all([watcher.ready, coordination.ready]).then(() => {});
   return { config, log, keys, store, app, services, coordination, metrics, ready };
+}
+
+/** The Ralph webhook (RALPH_WEBHOOK_URL), its outcomes counted in the hub's metrics. */
+function ralphWebhook(config: Config, log: Logger, metrics: () => HubMetrics): RalphWebhook {
+  return new RalphWebhook({
+    url: config.webhookUrl,
+    secret: config.webhookSecret,
+    timeoutMs: config.webhookTimeoutMs,
+    log: log.child({ part: 'ralph-webhook' }),
+    onAttempt: (outcome) => metrics().webhookDeliveries.inc({ outcome }),
+    onDropped: (n) => metrics().webhookDropped.inc(n),
+  });
 }
 
 export interface RunningHub {

@@ -27,6 +27,12 @@ export const ChangeSchema = z.object({
   modified: z.string().optional(),
   /** Where the change came from: a client upload, the agent writing into the folder, the KB sync, a restore. */
   source: z.enum(['client', 'agent', 'openwebui', 'restore']).optional(),
+  /**
+   * Who made the change: the device name a client sent (`X-Youlab-Device`), else the API key's
+   * label (else `key:<key id>`); `agent` for writes straight into the workspace folder;
+   * `openwebui` for the knowledge-base sync (docs/AGENT.md).
+   */
+  origin: z.string().optional(),
 });
 export type Change = z.infer<typeof ChangeSchema>;
 
@@ -76,6 +82,12 @@ export const PutResultSchema = z.object({
   modified: z.string(),
 });
 export type PutResult = z.infer<typeof PutResultSchema>;
+
+/** Request header a client names its device in (percent-encoded UTF-8); the hub records it as the change's `origin`. */
+export const DEVICE_HEADER = 'x-youlab-device';
+
+/** Origins the hub gives itself; a device sending one of these names is recorded as `device:<name>`. */
+export const RESERVED_ORIGINS = ['agent', 'openwebui'] as const;
 
 /** User ids: directory names under RALPH_USER_DATA_DIR, so no separators or dot-names. */
 export const UserIdSchema = z

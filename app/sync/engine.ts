@@ -82,6 +82,7 @@ export class SyncEngine implements SyncEngineApi {
     this.hub = new HubClient({
       baseUrl: opts.serverUrl,
       apiKey: opts.apiKey,
+      device: opts.device,
       signal: this.abort.signal,
       ...(opts.bytesPerSecond ? { bytesPerSecond: opts.bytesPerSecond } : {}),
       onRateLimited: (ms) => this.log(`rate limited by the hub; waiting ${Math.ceil(ms / 1000)} s as asked`),

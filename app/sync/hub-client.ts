@@ -21,6 +21,7 @@ import {
   type FileList,
   type Me,
   type PutResult,
+  DEVICE_HEADER,
 } from '../../shared/protocol.ts';
 import { errorFrom, HubError, kindForStatus, toNetworkError } from './hub-errors.ts';
 import { throttle } from './throttle.ts';
@@ -34,21 +35,11 @@ export const HubVersionSchema = z.object({
   size: z.number(),
   kept_at: z.string(),
   reason: z.enum(['overwrite', 'delete']),
-  /**
-   * Who made the change that replaced or deleted it, where the hub records it (issue 14): a label,
-   * or an object naming one. Read tolerantly: a shape this client does not know shows no origin.
-   */
-  origin: z.unknown().optional().transform(originLabel),
+  /** Who overwrote or deleted it (device name, key label, `agent`, `openwebui`); absent for versions kept before hubs recorded it. */
+  origin: z.string().optional(),
 });
 export type HubVersion = z.infer<typeof HubVersionSchema>;
 
-function originLabel(v: unknown): string | undefined {
-  if (typeof v === 'string') return v || undefined;
-  if (!v || typeof v !== 'object') return undefined;
-  const o = v as Record<string, unknown>;
-  for (const k of ['label', 'device', 'name', 'source', 'kind']) if (typeof o[k] === 'string' && o[k]) return o[k];
-  return undefined;
-}
 const VersionListSchema = z.object({ path: z.string(), versions: z.array(HubVersionSchema) });
 /** GET /users/:id/workspace/deleted: paths with kept versions that the workspace no longer holds. */
 const DeletedListSchema = z.object({
@@ -60,6 +51,8 @@ export type HubDeletedList = z.infer<typeof DeletedListSchema>;
 export interface HubClientOptions {
   baseUrl: string;
   apiKey: string;
+  /** This device's name, sent with every request so the hub records it as the `origin` of our changes. */
+  device?: string;
   /** How many times a 429 is waited out before giving up on the request. */
   maxRateLimitRetries?: number;
   /** Upper bound on one Retry-After wait. */
@@ -86,7 +79,11 @@ export class HubClient {
   constructor(private readonly opts: HubClientOptions) {
     this.http = got.extend({
       prefixUrl: opts.baseUrl.replace(/\/+$/, ''),
-      headers: { authorization: `Bearer ${opts.apiKey}`, 'user-agent': 'youlab-sync' },
+      headers: {
+        authorization: `Bearer ${opts.apiKey}`,
+        'user-agent': 'youlab-sync',
+        ...(opts.device ? { [DEVICE_HEADER]: encodeURIComponent(opts.device) } : {}),
+      },
       throwHttpErrors: false,
       retry: { limit: 0 },
       timeout: TRANSFER_TIMEOUT,

@@ -26,6 +26,8 @@ export interface Principal {
   keyId: string;
   userId: string | null;
   service: boolean;
+  /** The label given at `keys create --label` ('' when none): the `origin` of changes made with this key. */
+  label: string;
 }
 
 const KEY_RE = /^ylk_([0-9a-f]{16})_([A-Za-z0-9_-]{20,128})$/;
@@ -105,7 +107,7 @@ export class KeyStore {
     // Compare even when the id is unknown so timing does not reveal which ids exist.
     const ok = digestsEqual(presented, rec?.hash ?? '0'.repeat(64));
     if (!rec || !ok || rec.revoked) return undefined;
-    return { keyId: rec.id, userId: rec.user_id, service: rec.service };
+    return { keyId: rec.id, userId: rec.user_id, service: rec.service, label: rec.label };
   }
 
   /**

@@ -22,10 +22,28 @@ export interface Journal {
    * path's latest state, answering false (an agent write seen by several instances).
    */
   append(userId: string, change: Change, opts?: { dedupe?: boolean }): void | boolean | Promise<boolean>;
-  wait(userId: string, since: unknown, waitMs: number, signal?: AbortSignal): Promise<Changes>;
+  /**
+   * `filter`: only changes it accepts are answered (the newest accepted one per path); the cursor
+   * still moves past the others, so an answer may hold no changes and a newer cursor.
+   */
+  wait(userId: string, since: unknown, waitMs: number, signal?: AbortSignal, filter?: ChangeFilter): Promise<Changes>;
   /** Long polls pending in this process. */
   readonly waiting: number;
   close(): void | Promise<void>;
+}
+
+/** Which changes a feed reader wants (GET /changes?origin=...). */
+export type ChangeFilter = (change: Change) => boolean;
+
+/** Only the newest change per path matters to a reader; keeps the order of last appearance. */
+export function newestPerPath(changes: Iterable<Change>, filter?: ChangeFilter): Change[] {
+  const last = new Map<string, Change>();
+  for (const ch of changes) {
+    if (filter && !filter(ch)) continue;
+    last.delete(ch.path);
+    last.set(ch.path, ch);
+  }
+  return [...last.values()];
 }
 
 export interface JournalOptions {
@@ -82,7 +100,7 @@ export class ChangeJournal implements Journal {
   }
 
   /** Changes after `since`, or `reset` when `since` is not a position of this journal. */
-  read(userId: string, since: unknown): Changes & { empty: boolean } {
+  read(userId: string, since: unknown, filter?: ChangeFilter): Changes & { empty: boolean } {
     const l = this.log(userId);
     const c = parseCursor(since);
     if (!c || c.epoch !== this.epoch || c.seq > l.seq || c.seq < l.firstSeq - 1) {
@@ -91,18 +109,12 @@ export class ChangeJournal implements Journal {
     const start = c.seq - (l.firstSeq - 1);
     const slice = l.entries.slice(start, start + this.maxBatch);
     const end = c.seq + slice.length;
-    // Only the newest change per path matters to a client; keep the order of last appearance.
-    const last = new Map<string, Change>();
-    for (const ch of slice) {
-      last.delete(ch.path);
-      last.set(ch.path, ch);
-    }
-    return { cursor: formatCursor({ epoch: this.epoch, seq: end }), changes: [...last.values()], empty: slice.length === 0 };
+    return { cursor: formatCursor({ epoch: this.epoch, seq: end }), changes: newestPerPath(slice, filter), empty: slice.length === 0 };
   }
 
   /** Long poll: answers at once when there is something, else waits up to `waitMs` for a change. */
-  async wait(userId: string, since: unknown, waitMs: number, signal?: AbortSignal): Promise<Changes> {
-    const first = this.read(userId, since);
+  async wait(userId: string, since: unknown, waitMs: number, signal?: AbortSignal, filter?: ChangeFilter): Promise<Changes> {
+    const first = this.read(userId, since, filter);
     if (!first.empty || waitMs <= 0 || this.closed || signal?.aborted) return strip(first);
     const l = this.log(userId);
     await new Promise<void>((resolve) => {
@@ -122,7 +134,7 @@ export class ChangeJournal implements Journal {
       this.closeWaiters.add(done);
       signal?.addEventListener('abort', done, { once: true });
     });
-    return strip(this.read(userId, since));
+    return strip(this.read(userId, since, filter));
   }
 
   /** Ends every pending long poll (shutdown). */

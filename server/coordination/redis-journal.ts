@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Change, Changes } from '../../shared/protocol.ts';
 import { formatCursor, parseCursor } from './cursor.ts';
-import type { Journal } from './journal.ts';
+import { newestPerPath, type ChangeFilter, type Journal } from './journal.ts';
 import type { RedisConnection, RedisReply } from './redis.ts';
 
 // KEYS: epoch seq log known. ARGV: new-epoch path state json max dedupe channel message
@@ -118,24 +118,21 @@ export class RedisChangeJournal implements Journal {
     return seq !== 0;
   }
 
-  async read(userId: string, since: unknown): Promise<ReadResult> {
+  async read(userId: string, since: unknown, filter?: ChangeFilter): Promise<ReadResult> {
     const c = parseCursor(since);
     const r = (await this.redis.eval(READ, this.keys(userId), [newEpoch(), c?.epoch ?? '', String(c?.seq ?? -1), String(this.maxBatch)])) as RedisReply[];
     const epoch = String(r[0]);
     const seq = Number(r[1]);
     if (Number(r[2]) !== 1 || !c) return { cursor: formatCursor({ epoch, seq }), changes: [], reset: true, empty: false };
     const raw = (r[3] as string[] | undefined) ?? [];
-    // Only the newest change per path matters to a client; keep the order of last appearance.
-    const last = new Map<string, Change>();
-    for (const s of raw) {
-      const ch = JSON.parse(s) as Change;
-      last.delete(ch.path);
-      last.set(ch.path, ch);
-    }
-    return { cursor: formatCursor({ epoch, seq: c.seq + raw.length }), changes: [...last.values()], empty: raw.length === 0 };
+    const changes = newestPerPath(
+      raw.map((s) => JSON.parse(s) as Change),
+      filter,
+    );
+    return { cursor: formatCursor({ epoch, seq: c.seq + raw.length }), changes, empty: raw.length === 0 };
   }
 
-  async wait(userId: string, since: unknown, waitMs: number, signal?: AbortSignal): Promise<Changes> {
+  async wait(userId: string, since: unknown, waitMs: number, signal?: AbortSignal, filter?: ChangeFilter): Promise<Changes> {
     const deadline = Date.now() + waitMs;
     for (;;) {
       // Listen before reading, so a change appended between the read and the wait still wakes us.
@@ -157,7 +154,7 @@ export class RedisChangeJournal implements Journal {
         signal?.removeEventListener('abort', wake);
       };
       try {
-        const r = await this.read(userId, since);
+        const r = await this.read(userId, since, filter);
         const left = deadline - Date.now();
         if (!r.empty || left <= 0 || this.closed || signal?.aborted) return strip(r);
         signal?.addEventListener('abort', wake, { once: true });
@@ -166,7 +163,7 @@ export class RedisChangeJournal implements Journal {
         clearTimeout(timer);
         if (!woken) {
           unlisten();
-          return strip(await this.read(userId, since));
+          return strip(await this.read(userId, since, filter));
         }
       } finally {
         unlisten();

@@ -29,6 +29,7 @@ import type { BatchItem, FsWorkspaceStore } from '../workspace/fs-store.ts';
 import { refuseLargeBody } from './body-limit.ts';
 import { HttpError } from './errors.ts';
 import { userOf } from './locals.ts';
+import { originOf } from './origin.ts';
 
 export interface BulkRouteOptions {
   store: FsWorkspaceStore;
@@ -101,9 +102,10 @@ function bulkUpload({ store, log, maxFileBytes }: BulkRouteOptions): RequestHand
   return async (req, res) => {
     const user = userOf(res);
     const reader = new FrameReader(req);
+    const origin = originOf(req, res);
     const up = new Upload(store, user, log);
     try {
-      await readEntries(reader, up, maxFileBytes);
+      await readEntries(reader, up, maxFileBytes, origin);
       await up.apply();
     } catch (err) {
       // The framing broke (or the body grew too large): the entries read whole before the break
@@ -124,7 +126,7 @@ function bulkUpload({ store, log, maxFileBytes }: BulkRouteOptions): RequestHand
  * Reads the upload's frames to the end: each entry is refused on its own (its bytes read off)
  * or added to the batch. Throws when the framing breaks or the body grows too large.
  */
-async function readEntries(reader: FrameReader, up: Upload, maxFileBytes: number): Promise<void> {
+async function readEntries(reader: FrameReader, up: Upload, maxFileBytes: number, origin: string): Promise<void> {
   const perFileMax = Math.min(maxFileBytes, BULK_MAX_FILE_BYTES);
   for (;;) {
     const raw = await reader.header();
@@ -153,7 +155,7 @@ async function readEntries(reader: FrameReader, up: Upload, maxFileBytes: number
       continue;
     }
     const bytes = await reader.body(size);
-    up.add({ path: h.path, bytes, opts: { ...(h.ifMatch ? { ifMatch: h.ifMatch } : { ifNoneMatch: true }), expectedHash: h.sha256, source: 'client' } });
+    up.add({ path: h.path, bytes, opts: { ...(h.ifMatch ? { ifMatch: h.ifMatch } : { ifNoneMatch: true }), expectedHash: h.sha256, source: 'client', origin } });
   }
 }
 

@@ -3,7 +3,7 @@
 //   GET    /files/<path>                  bytes, ETag "sha256:<hex>"
 //   PUT    /files/<path>                  raw body; If-Match "<hash>" (replace) or If-None-Match * (create) required
 //   DELETE /files/<path>                  If-Match required
-//   GET    /changes?since=<cursor>&wait=<s> long poll, wait <= 60
+//   GET    /changes?since=<cursor>&wait=<s>[&origin=<o,!o>] long poll, wait <= 60; only the origins asked for
 //   GET    /versions/<path>               kept versions of a path, newest first
 //   GET    /versions/<path>?version_id=<id> the bytes of one kept version
 //   GET    /deleted                       paths with kept versions the workspace no longer holds
@@ -19,6 +19,7 @@ import type { VerifyScheduler } from '../workspace/verify-walk.ts';
 import { refuseLargeBody } from './body-limit.ts';
 import { HttpError } from './errors.ts';
 import { userOf } from './locals.ts';
+import { originFilter, originOf } from './origin.ts';
 import { workspacePathFromUrl } from './path-param.ts';
 
 export const MAX_WAIT_SECONDS = 60;
@@ -135,7 +136,7 @@ function putFile({ store, maxFileBytes }: WorkspaceRouteOptions): RequestHandler
     if (len !== undefined && Number(len) > maxFileBytes) {
       throw new HttpError('too_large', `file is larger than ${maxFileBytes} bytes`);
     }
-    const result = await store.write(userOf(res), path, req, { ...pre, expectedHash: expected, source: 'client' });
+    const result = await store.write(userOf(res), path, req, { ...pre, expectedHash: expected, source: 'client', origin: originOf(req, res) });
     res.setHeader('ETag', etagOf(result.hash));
     res.status(200).json(result);
   };
@@ -146,7 +147,7 @@ function deleteFile({ store }: WorkspaceRouteOptions): RequestHandler {
     const path = workspacePathFromUrl(req, 'files', false);
     const pre = preconditions(req);
     if (pre.ifMatch === undefined) throw new HttpError('precondition_required', 'send If-Match: "<hash>" of the file you mean to delete');
-    await store.remove(userOf(res), path, { ifMatch: pre.ifMatch, source: 'client' });
+    await store.remove(userOf(res), path, { ifMatch: pre.ifMatch, source: 'client', origin: originOf(req, res) });
     res.status(204).end();
   };
 }
@@ -161,9 +162,10 @@ function changes({ store }: WorkspaceRouteOptions): RequestHandler {
       if (typeof waitRaw !== 'string' || !Number.isFinite(wait) || wait < 0) throw new HttpError('bad_request', 'wait must be seconds >= 0');
       wait = Math.min(wait, MAX_WAIT_SECONDS);
     }
+    const filter = originFilter(req.query.origin);
     const ac = new AbortController();
     res.on('close', () => ac.abort());
-    const out = await store.changes(userOf(res), req.query.since, wait * 1000, ac.signal);
+    const out = await store.changes(userOf(res), req.query.since, wait * 1000, ac.signal, filter);
     if (!res.writableEnded && !res.destroyed) res.json(out);
   };
 }
@@ -187,7 +189,7 @@ function restoreVersion({ store }: WorkspaceRouteOptions): RequestHandler {
     const path = workspacePathFromUrl(req, 'versions', true, 'restore');
     const id = (req.body as { version_id?: unknown } | undefined)?.version_id;
     if (typeof id !== 'string' || id === '') throw new HttpError('bad_request', 'body must be JSON {"version_id": "<id>"}');
-    const result = await store.restore(userOf(res), path, id);
+    const result = await store.restore(userOf(res), path, id, originOf(req, res));
     res.setHeader('ETag', etagOf(result.hash));
     res.json(result);
   };

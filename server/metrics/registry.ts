@@ -11,6 +11,10 @@
 //   youlab_change_feed_subscribers          long polls pending on this instance
 //   youlab_rate_limit_rejections_total{budget}
 //   youlab_coordination_up                  1 when Redis is reachable (or not used), else 0
+//   youlab_versions_dropped_total{reason}   versions removed: "expired" (retention), "budget" (RALPH_VERSION_MAX_BYTES)
+//   youlab_webhook_deliveries_total{outcome} Ralph webhook POSTs: "ok", "error" (retried)
+//   youlab_webhook_dropped_total            changes dropped from a full webhook queue
+//   youlab_webhook_queue                    changes waiting for the webhook
 // plus prom-client's default process metrics, prefixed youlab_.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -18,6 +22,8 @@ export interface MetricsSources {
   /** Pending long polls right now. */
   feedSubscribers?: () => number;
   coordinationUp?: () => boolean;
+  /** Changes waiting for the Ralph webhook. */
+  webhookQueue?: () => number;
 }
 
 export class HubMetrics {
@@ -76,7 +82,33 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  readonly versionsDropped = new Counter({
+    name: 'youlab_versions_dropped_total',
+    help: 'versions removed, by reason: expired (retention period), budget (disk budget exceeded)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookDeliveries = new Counter({
+    name: 'youlab_webhook_deliveries_total',
+    help: 'Ralph webhook delivery attempts, by outcome (ok, error: retried with backoff)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookDropped = new Counter({
+    name: 'youlab_webhook_dropped_total',
+    help: 'changes dropped from a full Ralph webhook queue',
+    registers: [this.registry],
+  });
+
   constructor(sources: MetricsSources = {}, opts: { defaultMetrics?: boolean } = {}) {
+    new Gauge({
+      name: 'youlab_webhook_queue',
+      help: 'changes waiting for the Ralph webhook',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.webhookQueue?.() ?? 0);
+      },
+    });
     new Gauge({
       name: 'youlab_change_feed_subscribers',
       help: 'change-feed long polls pending on this instance',

@@ -8,7 +8,7 @@
 import type { Stats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Change, Changes, FileEntry, PutResult } from '../../shared/protocol.ts';
-import type { Journal } from '../coordination/journal.ts';
+import type { ChangeFilter, Journal } from '../coordination/journal.ts';
 import { AgentChanges } from './agent-changes.ts';
 import { deletedFiles, type DeletedPath } from './deleted-files.ts';
 import { validPath } from './fs-paths.ts';
@@ -17,11 +17,11 @@ import { StoreCore, type FsStoreOptions } from './store-core.ts';
 import type { DeleteOptions, WorkspaceStore, WriteOptions } from './types.ts';
 import type { Version } from './versions.ts';
 import type { BatchResult } from './write-apply.ts';
-import { WritePipeline, type BatchItem } from './write-pipeline.ts';
+import { WritePipeline, type BatchItem, type PruneSummary } from './write-pipeline.ts';
 
 export type { FsStoreOptions, WriteLock } from './store-core.ts';
 export type { BatchResult } from './write-apply.ts';
-export type { BatchItem } from './write-pipeline.ts';
+export type { BatchItem, PruneSummary } from './write-pipeline.ts';
 
 export class FsWorkspaceStore implements WorkspaceStore {
   readonly journal: Journal;
@@ -66,8 +66,8 @@ export class FsWorkspaceStore implements WorkspaceStore {
   onChange(listener: (userId: string, change: Change) => void): () => void {
     return this.core.onChange(listener);
   }
-  changes(userId: string, since: unknown, waitMs: number, signal?: AbortSignal): Promise<Changes> {
-    return this.core.changes(userId, since, waitMs, signal);
+  changes(userId: string, since: unknown, waitMs: number, signal?: AbortSignal, filter?: ChangeFilter): Promise<Changes> {
+    return this.core.changes(userId, since, waitMs, signal, filter);
   }
 
   // ---- reads (listing.ts) -------------------------------------------------------------
@@ -110,10 +110,10 @@ export class FsWorkspaceStore implements WorkspaceStore {
     return this.writes.versions(userId, path);
   }
   /** Puts a kept version back through the normal write path; the replaced content is kept in turn. */
-  restore(userId: string, path: string, versionId: string): Promise<PutResult> {
-    return this.writes.restore(userId, path, versionId);
+  restore(userId: string, path: string, versionId: string, origin?: string): Promise<PutResult> {
+    return this.writes.restore(userId, path, versionId, origin);
   }
-  pruneVersions(now = Date.now()): Promise<number> {
+  pruneVersions(now = Date.now()): Promise<PruneSummary> {
     return this.writes.pruneVersions(now);
   }
   /** Paths with kept versions that the workspace no longer holds, most recently deleted first (deleted-files.ts). */

@@ -59,6 +59,11 @@ export class HashCache {
     return this.entries.get(path)?.[3];
   }
 
+  /** Every hash the view holds (the contents whose copies must stay, contents.ts). */
+  hashes(): string[] {
+    return [...this.entries.values()].map((e) => e[3]);
+  }
+
   /** Every path with an entry (a verification walk looks for the ones gone from disk). */
   paths(): string[] {
     return [...this.entries.keys()];
@@ -120,7 +125,7 @@ export class HashCache {
   }
 }
 
-async function hashStream(abs: string): Promise<string | undefined> {
+export async function hashStream(abs: string): Promise<string | undefined> {
   const h = createHash('sha256');
   try {
     // O_NOFOLLOW: a symlink swapped in after the lstat is refused, never read through.

@@ -5,6 +5,7 @@
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import pLimit from 'p-limit';
 import type { Readable } from 'node:stream';
 import { checkPath, pathKey } from '../../shared/paths.ts';
 import type { FileEntry } from '../../shared/protocol.ts';
@@ -29,6 +30,8 @@ interface HashedWalk {
   live: Set<string>;
   usage: number;
   walked: Walked[];
+  /** Listed path -> its name on disk (they differ for a name written in NFD). */
+  onDisk: Map<string, string>;
 }
 
 export class WorkspaceReads {
@@ -52,16 +55,18 @@ export class WorkspaceReads {
     // The view this walk checks the disk against (verify-walk.ts). Without an earlier walk here
     // and without a cache file there is no view yet: nothing can have been missed relative to it.
     const viewBefore = s.cache.paths();
+    const hashesBefore = new Map(viewBefore.map((p) => [p, s.cache.peek(p)!] as const));
     const checking = this.walkedAt.has(userId) || viewBefore.length > 0;
     const root = this.core.workspaceDir(userId);
     await assertRealRoot(root);
     const marks: FolderMarks = new Map();
     const rels = await walkFiles(root, this.core.log, marks);
-    const { files, live, usage, walked } = await this.hashWalked(userId, s, root, rels, checking);
+    const { files, live, usage, walked, onDisk } = await this.hashWalked(userId, s, root, rels, checking);
+    await copyAnnounced(s, root, files, onDisk, this.core.log);
     s.cache.retain(live);
     if (s.generation === generation) s.usage = usage;
     await s.cache.save().catch((err: unknown) => this.core.log.warn({ err }, 'hash cache not saved'));
-    if (checking) await announceMissed(this.recorder, userId, missedChanges(walked, viewBefore, live), this.core.log);
+    if (checking) await announceMissed(this.recorder, userId, missedChanges(walked, viewBefore, live), this.core.log, hashesBefore);
     this.folderMarks.set(userId, marks);
     this.walkedAt.set(userId, startedAt);
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -71,7 +76,7 @@ export class WorkspaceReads {
   /** The listing's entries for the walked files `rels`, hashed through the cache, in walk order. */
   private async hashWalked(userId: string, s: UserState, root: string, rels: string[], checking: boolean): Promise<HashedWalk> {
     const log = this.core.log;
-    const out: HashedWalk = { files: [], live: new Set(), usage: 0, walked: [] };
+    const out: HashedWalk = { files: [], live: new Set(), usage: 0, walked: [], onDisk: new Map() };
     const before = new Map<string, string | undefined>();
     // Stats (and hashes of changed files) are asked for 64 at a time and used in walk order: one
     // at a time, a listing of 10,000 files is mostly waiting on the thread pool.
@@ -107,6 +112,7 @@ export class WorkspaceReads {
       out.live.add(path);
       out.usage += r.st.size;
       out.files.push(entry(path, r.hash, r.st));
+      out.onDisk.set(path, rel);
     }
     return out;
   }
@@ -181,6 +187,29 @@ export class WorkspaceReads {
     }
     throw new StoreError('conflict', 'the file is being changed on the hub; try again shortly');
   }
+}
+
+/**
+ * A listing announces its contents: each one the content store has no copy of yet is copied now,
+ * before the listing is answered (contents.ts), so an agent overwrite after it loses nothing. A
+ * file that changes while being copied is left to the watcher, which records its new content.
+ */
+async function copyAnnounced(s: UserState, root: string, files: readonly FileEntry[], onDisk: ReadonlyMap<string, string>, log: Logger): Promise<void> {
+  const missing: FileEntry[] = [];
+  for (const f of files) if (!(await s.contents.has(f.hash))) missing.push(f);
+  if (missing.length === 0) return;
+  const limit = pLimit(8);
+  await Promise.all(
+    missing.map((f) =>
+      limit(async () => {
+        const snap = await s.contents.snapshot(join(root, onDisk.get(f.path) ?? f.path)).catch((err: unknown) => {
+          log.warn({ err }, 'could not copy a listed content into the content store');
+          return undefined;
+        });
+        if (snap && snap.hash !== f.hash) log.debug('a listed file changed while it was copied; the watcher records its new content');
+      }),
+    ),
+  );
 }
 
 /** Bytes in the user's workspace: the cached count, or a walk when there is none. */

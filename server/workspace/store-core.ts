@@ -4,16 +4,18 @@
 //   <data-dir>/<user>/workspace/      the workspace (what clients and the agent see)
 //   <data-dir>/<user>/.hub/state/     hub state for other features (stateDir)
 //   <data-dir>/<user>/.hub/versions/  replaced and deleted content
+//   <data-dir>/<user>/.hub/contents/  a copy of each content the hub announced (contents.ts)
 //   <data-dir>/<user>/.hub/tmp/       uploads in flight (same filesystem, outside workspace/)
 //   <data-dir>/<user>/.hub/hash-cache.json
 import type { Stats } from 'node:fs';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserIdSchema, type Change, type Changes, type FileEntry } from '../../shared/protocol.ts';
-import { ChangeJournal, type Journal } from '../coordination/journal.ts';
+import { ChangeJournal, type ChangeFilter, type Journal } from '../coordination/journal.ts';
 import { KeyedMutex } from '../coordination/mutex.ts';
 import type { Logger } from '../log.ts';
 import { StoreError } from '../store-error.ts';
+import { ContentStore } from './contents.ts';
 import { HashCache } from './hash-cache.ts';
 import { VersionStore } from './versions.ts';
 
@@ -22,6 +24,11 @@ export interface FsStoreOptions {
   maxFileBytes: number;
   maxWorkspaceBytes: number;
   versionRetentionDays: number;
+  /**
+   * Disk budget of one user's version store and content copies, bytes; over it the oldest
+   * versions go first (the pruner). 0: none (the retention period alone).
+   */
+  versionMaxBytes?: number;
   log: Logger;
   /** The change feed; default: in this process. Several instances share a Redis one. */
   journal?: Journal;
@@ -48,6 +55,8 @@ export interface WriteLock {
 export interface UserState {
   cache: HashCache;
   versions: VersionStore;
+  /** A copy of every content the hub announced, so an agent overwrite still finds the old bytes. */
+  contents: ContentStore;
   /** Last content hash the hub recorded per path (null = deleted): lets the watcher skip the hub's own writes. */
   known: Map<string, string | null>;
   /**
@@ -142,6 +151,7 @@ export class StoreCore {
         // tmp/ holds uploads only (cleared at start); bookkeeping files use their own folders for temp files.
         cache: new HashCache(join(hub, 'hash-cache.json'), hub),
         versions: new VersionStore(join(hub, 'versions'), join(hub, 'versions')),
+        contents: new ContentStore(join(hub, 'contents')),
         known: new Map(),
         recorded: new Map(),
         generation: 0,
@@ -202,6 +212,7 @@ export class StoreCore {
 
   /** Announces a change; false when `dedupe` found the feed already holding it. */
   async emit(userId: string, change: Change, dedupe = false): Promise<boolean> {
+    change = withOrigin(change);
     if ((await this.journal.append(userId, change, { dedupe })) === false) return false;
     for (const l of this.listeners) {
       try {
@@ -213,9 +224,9 @@ export class StoreCore {
     return true;
   }
 
-  changes(userId: string, since: unknown, waitMs: number, signal?: AbortSignal): Promise<Changes> {
+  changes(userId: string, since: unknown, waitMs: number, signal?: AbortSignal, filter?: ChangeFilter): Promise<Changes> {
     this.userDir(userId);
-    return this.journal.wait(userId, since, waitMs, signal);
+    return this.journal.wait(userId, since, waitMs, signal, filter);
   }
 
   // ---- shutdown -----------------------------------------------------------------------
@@ -244,6 +255,13 @@ export class StoreCore {
       await s.cache.save().catch(() => {}); // shutdown: the cache is only an accelerator, a lost save costs a re-hash
     }
   }
+}
+
+/** Every feed entry says who made it: the hub's own sources name themselves when the writer did not. */
+export function withOrigin(change: Change): Change {
+  if (change.origin !== undefined) return change;
+  if (change.source === 'agent' || change.source === 'openwebui') return { ...change, origin: change.source };
+  return change;
 }
 
 /** A listing entry for a file of known hash and stat. */

@@ -14,11 +14,14 @@ export interface WriteOptions {
   /** When given, the received bytes must hash to this or nothing is written. */
   expectedHash?: string;
   source: ChangeSource;
+  /** Who made the change (the feed's `origin`); default: `agent` / `openwebui` for those sources. */
+  origin?: string;
 }
 
 export interface DeleteOptions {
   ifMatch?: string;
   source: ChangeSource;
+  origin?: string;
 }
 
 export interface WorkspaceStore {

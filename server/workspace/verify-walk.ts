@@ -9,6 +9,7 @@
 // listing answer 304 to a client whose cursor has nothing after it in the feed (http/workspace-routes.ts): the
 // client's view at that cursor equalled the listing, the listing equalled this view, and every
 // difference found later is announced after that cursor.
+import { pathKey } from '../../shared/paths.ts';
 import type { Logger } from '../log.ts';
 
 /** What a walk found that the feed was never told. */
@@ -34,7 +35,8 @@ export function missedChanges(
 
 /** What the walk needs from the store (FsWorkspaceStore). */
 export interface ExternalRecorder {
-  recordExternal(userId: string, relOnDisk: string, kind: 'upsert' | 'delete'): Promise<void>;
+  /** `prev`: the hash the hub's view held for the path before the walk (what the agent replaced). */
+  recordExternal(userId: string, relOnDisk: string, kind: 'upsert' | 'delete', prev?: string): Promise<void>;
 }
 
 /**
@@ -42,12 +44,12 @@ export interface ExternalRecorder {
  * file the hub itself just wrote or removed is recognised and not announced twice; a file that
  * came back is not announced as deleted), so a walk racing a write announces nothing wrong.
  */
-export async function announceMissed(store: ExternalRecorder, userId: string, missed: Missed, log: Logger): Promise<void> {
+export async function announceMissed(store: ExternalRecorder, userId: string, missed: Missed, log: Logger, viewBefore?: ReadonlyMap<string, string>): Promise<void> {
   if (missed.upserts.length + missed.deletes.length > 0) {
     log.info({ userId, upserts: missed.upserts.length, deletes: missed.deletes.length }, 'workspace walk found changes the watcher missed; announcing them');
   }
-  for (const rel of missed.upserts) await store.recordExternal(userId, rel, 'upsert');
-  for (const path of missed.deletes) await store.recordExternal(userId, path, 'delete');
+  for (const rel of missed.upserts) await store.recordExternal(userId, rel, 'upsert', viewBefore?.get(pathKey(rel)));
+  for (const path of missed.deletes) await store.recordExternal(userId, path, 'delete', viewBefore?.get(path));
 }
 
 /**

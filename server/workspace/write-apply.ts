@@ -12,6 +12,7 @@ import { locate, LocateCache, type Located } from './fs-paths.ts';
 import { statKey } from './hash-cache.ts';
 import { usageOf } from './listing.ts';
 import { wouldExceedQuota } from './quota.ts';
+import { holdReplaced, keepReplaced, releaseHeld } from './replaced.ts';
 import { entry, type StoreCore, type UserState } from './store-core.ts';
 import type { WriteOptions } from './types.ts';
 import { checkPreconditions, independentGroups } from './write-plan.ts';
@@ -182,7 +183,12 @@ async function renameGroup(a: Apply, accepted: readonly Accepted[]): Promise<Acc
     accepted.map(({ it, abs, cur }) =>
       a.limit(async () => {
         try {
-          if (cur) await s.versions.keep({ path: it.p, abs, hash: cur.hash, size: cur.st.size, reason: 'overwrite' });
+          const replaced = cur ? { path: it.p, abs, cur, reason: 'overwrite' as const, origin: it.opts.origin ?? it.opts.source } : undefined;
+          if (replaced) await keepReplaced(s, replaced);
+          const hold = replaced ? await holdReplaced(a.core, a.userId, abs) : undefined;
+          // From the temp file, which nobody else writes: the agent may later overwrite the
+          // workspace file in place, and this copy is then what keeps the content (contents.ts).
+          await s.contents.keepPrivate(it.tmp, it.hash);
           await mkdirOnce(dirname(abs));
           a.lease.assertHeld();
           s.known.set(it.p, it.hash);
@@ -190,7 +196,11 @@ async function renameGroup(a: Apply, accepted: readonly Accepted[]): Promise<Acc
           // (a rename keeps inode, size and mtime).
           s.recorded.set(it.p, statKey(it.st));
           s.generation++;
-          await rename(it.tmp, abs);
+          try {
+            await rename(it.tmp, abs);
+          } finally {
+            if (replaced) await releaseHeld(a.core, s, a.userId, hold, replaced);
+          }
           a.moved.add(it.tmp);
           return true;
         } catch (error) {
@@ -223,7 +233,7 @@ async function announceGroup(a: Apply, done: readonly Accepted[], stats: readonl
     a.s.cache.set(it.p, st, it.hash);
     const result = entry(it.p, it.hash, st);
     try {
-      await a.core.emit(a.userId, { ...result, source: it.opts.source });
+      await a.core.emit(a.userId, { ...result, source: it.opts.source, ...(it.opts.origin !== undefined ? { origin: it.opts.origin } : {}) });
       a.results[it.i] = { ok: true, entry: result };
     } catch (error) {
       fail(a, it.i, error);

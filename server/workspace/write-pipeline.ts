@@ -14,6 +14,7 @@ import { HASH_PREFIX } from '../../shared/hash.ts';
 import type { PutResult } from '../../shared/protocol.ts';
 import { StoreError } from '../store-error.ts';
 import { locate, validPath } from './fs-paths.ts';
+import { holdReplaced, keepReplaced, releaseHeld } from './replaced.ts';
 import type { StoreCore } from './store-core.ts';
 import type { DeleteOptions, WriteOptions } from './types.ts';
 import type { Version } from './versions.ts';
@@ -34,6 +35,16 @@ interface Checked {
   bytes: Uint8Array;
   opts: WriteOptions;
 }
+
+/** What one prune removed: versions past retention, versions dropped for the disk budget, unheld content copies. */
+export interface PruneSummary {
+  expired: number;
+  overBudget: number;
+  contents: number;
+}
+
+/** A content copy nobody holds is kept this long (a write's copy is made before its path points to it). */
+const CONTENT_GRACE_MS = 10 * 60_000;
 
 /** An upload that overshoots the limit is read on (and dropped) up to this much, so the 413 can still be delivered. */
 const DRAIN_CAP = 1024 * 1024;
@@ -137,17 +148,23 @@ export class WritePipeline {
       if (opts.ifMatch !== undefined && opts.ifMatch !== '*' && opts.ifMatch !== cur.hash) {
         throw new StoreError('precondition_failed', 'the file changed on the hub (If-Match does not match); nothing was deleted');
       }
-      await s.versions.keep({ path: p, abs: loc.abs, hash: cur.hash, size: cur.st.size, reason: 'delete' });
+      const replaced = { path: p, abs: loc.abs, cur, reason: 'delete' as const, origin: opts.origin ?? opts.source };
+      await keepReplaced(s, replaced);
+      const hold = await holdReplaced(core, userId, loc.abs);
       lease.assertHeld();
       s.known.set(p, null);
       s.recorded.delete(p);
       s.generation++;
-      await unlink(loc.abs);
+      try {
+        await unlink(loc.abs);
+      } finally {
+        await releaseHeld(core, s, userId, hold, replaced);
+      }
       s.cache.delete(p);
       core.scheduleSave(s);
       if (s.usage !== undefined) s.usage -= cur.st.size;
       await removeEmptyParents(root, dirname(loc.abs));
-      await core.emit(userId, { path: p, hash: null, source: opts.source });
+      await core.emit(userId, { path: p, hash: null, source: opts.source, ...(opts.origin !== undefined ? { origin: opts.origin } : {}) });
     });
   }
 
@@ -159,20 +176,39 @@ export class WritePipeline {
   }
 
   /** Puts a kept version back through the normal write path; the replaced content is kept in turn. */
-  async restore(userId: string, path: string, versionId: string): Promise<PutResult> {
+  async restore(userId: string, path: string, versionId: string, origin?: string): Promise<PutResult> {
     const p = validPath(path, true);
     const s = await this.core.state(userId);
     const found = await s.versions.find(p, versionId);
     if (!found) throw new StoreError('not_found', 'no such version');
     const { createReadStream } = await import('node:fs');
-    return this.write(userId, p, createReadStream(found.blob), { expectedHash: found.version.hash, source: 'restore' });
+    return this.write(userId, p, createReadStream(found.blob), { expectedHash: found.version.hash, source: 'restore', ...(origin !== undefined ? { origin } : {}) });
   }
 
-  async pruneVersions(now = Date.now()): Promise<number> {
-    const cutoff = now - this.core.opts.versionRetentionDays * 86_400_000;
-    let n = 0;
-    for (const u of await this.core.users()) n += await (await this.core.state(u)).versions.prune(cutoff);
-    return n;
+  /**
+   * Versions older than the retention period go; copies of contents no path holds any more go
+   * (after a grace period: a write in flight has its copy before its path points to it); then
+   * while a user's versions and copies exceed the disk budget, that user's oldest versions go
+   * (logged, and counted in `overBudget`).
+   */
+  async pruneVersions(now = Date.now()): Promise<PruneSummary> {
+    const core = this.core;
+    const cutoff = now - core.opts.versionRetentionDays * 86_400_000;
+    const out: PruneSummary = { expired: 0, overBudget: 0, contents: 0 };
+    for (const u of await core.users()) {
+      const s = await core.state(u);
+      out.expired += await s.versions.prune(cutoff);
+      const live = new Set<string>(s.cache.hashes());
+      for (const h of s.known.values()) if (h !== null) live.add(h);
+      out.contents += await s.contents.prune(live, now - CONTENT_GRACE_MS);
+      const budget = core.opts.versionMaxBytes ?? 0;
+      const dropped = await s.versions.enforceBudget(budget, await s.contents.usage(live));
+      if (dropped.length > 0) {
+        core.log.warn({ userId: u, dropped: dropped.length, budgetBytes: budget, oldestKept: dropped.at(-1)?.kept_at }, 'version store over its disk budget (RALPH_VERSION_MAX_BYTES): oldest versions dropped');
+        out.overBudget += dropped.length;
+      }
+    }
+    return out;
   }
 }
 

@@ -4,9 +4,13 @@
 // REAL hub process, and with crashes (engine dropped mid-round, state file deleted or corrupted).
 // After every sequence, once edits stop: all replicas converge byte for byte, and every content
 // that existed at a sync point is still recoverable (live file, conflict copy, hub version store,
-// client trash). Contents destroyed by a user's or agent's own direct edit are not a sync loss
-// and are dropped from the model when that edit happens (agent overwrites are not versioned, see
-// server/README.md). YOULAB_SOAK=1 runs many more sequences.
+// client trash). What a direct edit may destroy without it counting as lost (issue 14):
+// - the agent (writing straight into the hub's workspace folder): only a content no replica other
+//   than that folder ever held (never seen in a client folder, never written through the hub's
+//   API). Anything else the agent overwrites, renames or deletes must be in the hub's version store;
+// - a person (editing a client folder): only a content the hub never held (never seen in the
+//   workspace). What reached the hub stays recoverable there, whoever destroys it later.
+// YOULAB_SOAK=1 runs many more sequences.
 import fc from 'fast-check';
 import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -103,6 +107,32 @@ const REGRESSIONS: Record<string, Op[]> = {
     { t: 'delete', at: 'hub', path: 'd/c.md' },
     { t: 'sync', who: 'A' },
   ],
+  // Issue 14: a note reached both laptops and the hub, the agent overwrote it in the workspace,
+  // the user deleted it on both laptops. The hub must still hold the note (as a version).
+  'agent overwrites a synced note, the user deletes it on both laptops': [
+    { t: 'write', at: 'A', path: 'a.md' },
+    { t: 'sync', who: 'A' },
+    { t: 'sync', who: 'B' },
+    { t: 'write', at: 'agent', path: 'a.md' },
+    { t: 'delete', at: 'A', path: 'a.md' },
+    { t: 'delete', at: 'B', path: 'a.md' },
+    { t: 'sync', who: 'A' },
+    { t: 'sync', who: 'B' },
+  ],
+  // ... and the same with an agent delete and an agent rename of synced notes.
+  'agent deletes one synced note and renames another; users delete their copies': [
+    { t: 'write', at: 'A', path: 'a.md' },
+    { t: 'write', at: 'B', path: 'd/c.md' },
+    { t: 'sync', who: 'A' },
+    { t: 'sync', who: 'B' },
+    { t: 'sync', who: 'A' },
+    { t: 'delete', at: 'agent', path: 'a.md' },
+    { t: 'rename', at: 'agent', from: 'd/c.md', to: 'b.txt' },
+    { t: 'write', at: 'agent', path: 'b.txt' },
+    { t: 'delete', at: 'A', path: 'a.md' },
+    { t: 'delete', at: 'B', path: 'd/c.md' },
+    { t: 'sync', who: 'B' },
+  ],
 };
 
 let hub: HubHandle;
@@ -133,6 +163,10 @@ interface World {
   state: Record<Client, string>;
   engine: Record<Client, SyncEngine>;
   required: Set<string>;
+  /** Contents ever seen in the hub's workspace (at sync points and after syncs). */
+  atHub: Set<string>;
+  /** Contents ever held by a replica other than the agent's folder: a client folder, or written through the hub's API. */
+  elsewhere: Set<string>;
 }
 
 function newEngine(w: World, who: Client): SyncEngine {
@@ -178,6 +212,7 @@ async function readOf(w: World, at: Where, p: string): Promise<string | undefine
 async function writeAt(w: World, at: Where, p: string, content: string): Promise<void> {
   if (at === 'hub') {
     const cur = await readOf(w, 'hub', p);
+    w.elsewhere.add(content);
     const status = await api.put(w.user, p, content, cur);
     // 409: a folder sits at the path; anything else is a bug.
     if (status !== 200 && status !== 409) throw new Error(`hub PUT ${p} answered ${status}`);
@@ -213,17 +248,31 @@ async function renameAt(w: World, at: Where, from: string, to: string): Promise<
   await rename(join(base, from), join(base, to));
 }
 
-/** A direct edit by a user or the agent: contents it alone destroyed leave the model. */
+/**
+ * A direct edit by a person or the agent: a content it destroyed leaves the model only when no
+ * one may expect it back (the rules at the top of this file).
+ */
 async function userEdit(w: World, at: Where, fn: () => Promise<void>): Promise<void> {
   if (at === 'hub') return fn(); // the hub versions what it replaces: nothing may disappear
   const before = await contentsUnder(recoverableDirs(w));
   await fn();
   const after = await contentsUnder(recoverableDirs(w));
-  for (const c of before) if (!after.has(c)) w.required.delete(c);
+  for (const c of before) {
+    if (after.has(c)) continue;
+    const expected = at === 'agent' ? w.elsewhere.has(c) : w.atHub.has(c);
+    if (!expected) w.required.delete(c);
+  }
+}
+
+/** Notes where each content is now: the hub's workspace, the client folders. */
+async function observe(w: World): Promise<void> {
+  for (const c of await contentsUnder([w.ws])) w.atHub.add(c);
+  for (const c of await contentsUnder([w.folder.A, w.folder.B])) w.elsewhere.add(c);
 }
 
 async function syncPoint(w: World): Promise<void> {
   for (const c of await contentsUnder([w.ws, w.folder.A, w.folder.B])) w.required.add(c);
+  await observe(w);
 }
 
 async function apply(w: World, o: Op): Promise<void> {
@@ -242,6 +291,7 @@ async function apply(w: World, o: Op): Promise<void> {
     case 'sync':
       await syncPoint(w);
       await sync(w, o.who);
+      await observe(w);
       return;
     case 'crash': {
       figures.faults++;
@@ -278,6 +328,8 @@ async function check(ops: Op[]): Promise<void> {
     state: { A: join(dir, 'A', 'state'), B: join(dir, 'B', 'state') },
     engine: {} as Record<Client, SyncEngine>,
     required: new Set(),
+    atHub: new Set(),
+    elsewhere: new Set(),
   };
   await mkdir(w.folder.A, { recursive: true });
   await mkdir(w.folder.B, { recursive: true });

@@ -31,7 +31,10 @@ async function snapshot(dir: string, skip: (rel: string) => boolean = () => fals
 }
 // Bookkeeping the hub rewrites on its own (hash cache, journal, temp uploads) is not content.
 // Alice's own folder (workspace and version store) is checked separately: look-alike names may land there.
-const bookkeeping = (rel: string): boolean => /hash-cache|\.hub\/(tmp|state)|journal/.test(rel) || rel.startsWith('data/alice/');
+// The hub's own state beside each workspace. `.hub/contents/` holds the hub's copy of each content
+// it announced (issue 14): bob's secret.txt, written into his workspace by the setup, is copied
+// there when the watcher records it, inside bob's own hub folder.
+const bookkeeping = (rel: string): boolean => /hash-cache|\.hub\/(tmp|state|contents)|journal/.test(rel) || rel.startsWith('data/alice/');
 
 beforeAll(async () => {
   canaryRoot = await mkdtemp(join(tmpdir(), 'youlab-canary-'));

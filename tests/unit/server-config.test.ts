@@ -15,6 +15,10 @@ describe('hub config', () => {
       rateLimitSyncPerMin: 60,
       rateLimitTransferPerMin: 1200,
       versionRetentionDays: 30,
+      versionMaxBytes: 1024 * 1024 * 1024,
+      webhookUrl: '',
+      webhookSecret: '',
+      webhookTimeoutMs: 10_000,
       logLevel: 'info',
       redisUrl: '',
       redisPrefix: 'youlab:',
@@ -31,6 +35,11 @@ describe('hub config', () => {
     expect(c.dataDir).toBe('/tmp/x');
     expect(c.maxFileBytes).toBe(5);
     expect(loadConfig([], { PORT: '9000' }).port).toBe(9000);
+  });
+  it('a webhook URL without a secret is refused with a clear error (the batches must be signed)', () => {
+    expect(() => loadConfig([], { RALPH_WEBHOOK_URL: 'http://127.0.0.1:9/hook' })).toThrow(/RALPH_WEBHOOK_SECRET/);
+    expect(() => loadConfig([], { RALPH_WEBHOOK_URL: 'ftp://x', RALPH_WEBHOOK_SECRET: 's' })).toThrow(/RALPH_WEBHOOK_URL/);
+    expect(loadConfig([], { RALPH_WEBHOOK_URL: 'http://127.0.0.1:9/hook', RALPH_WEBHOOK_SECRET: 's' }).webhookUrl).toBe('http://127.0.0.1:9/hook');
   });
   it('refuses bad values and unknown flags', () => {
     expect(() => loadConfig(['--port', 'abc'], {})).toThrow(ConfigError);

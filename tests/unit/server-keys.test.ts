@@ -18,7 +18,7 @@ describe('key store', () => {
     const { key, record } = await store.create({ userId: 'alice', label: 'laptop' });
     expect(key).toMatch(/^ylk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
     expect(record).toMatchObject({ user_id: 'alice', service: false, label: 'laptop', revoked: null });
-    expect(store.verify(key)).toEqual({ keyId: record.id, userId: 'alice', service: false });
+    expect(store.verify(key)).toEqual({ keyId: record.id, userId: 'alice', service: false, label: 'laptop' });
     const onDisk = await readFile(keysFilePath(dir), 'utf8');
     expect(onDisk).not.toContain(key);
     expect(onDisk).toContain(hashKey(key));
