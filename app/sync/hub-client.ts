@@ -36,7 +36,7 @@ export const HubVersionSchema = z.object({
   kept_at: z.string(),
   reason: z.enum(['overwrite', 'delete']),
   /** Who overwrote or deleted it (device name, key label, `agent`, `openwebui`); absent for versions kept before hubs recorded it. */
-  origin: z.string().optional(),
+  origin: z.string().optional().catch(undefined), // a shape this client does not know shows no origin, never fails the listing
 });
 export type HubVersion = z.infer<typeof HubVersionSchema>;
 

@@ -61,12 +61,12 @@ it('hub: deleted paths are grouped with their versions, live ones left out, orde
   expect(await groupDeleted(all, live, 2)).toMatchObject({ files: [{ path: 'b' }, { path: 'a' }], truncated: true });
 });
 
-it('client: a version\'s origin is read tolerantly (a label, an object naming one, or nothing)', async () => {
+it('client: a version\'s origin is the hub\'s label; an unknown shape shows none and never fails the listing', async () => {
   const { HubVersionSchema } = await import('../../app/sync/hub-client.ts');
   const base = { id: '1764238500000-0a1b2c3d', hash: 'sha256:' + '1'.repeat(64), size: 1, kept_at: '2026-11-27T10:15:00.000Z', reason: 'delete' };
   expect(HubVersionSchema.parse({ ...base, origin: 'laptop' }).origin).toBe('laptop');
-  expect(HubVersionSchema.parse({ ...base, origin: { kind: 'agent' } }).origin).toBe('agent');
-  expect(HubVersionSchema.parse({ ...base, origin: { device: 'desk', kind: 'client' } }).origin).toBe('desk');
+  expect(HubVersionSchema.parse({ ...base, origin: 'agent' }).origin).toBe('agent');
+  expect(HubVersionSchema.parse({ ...base, origin: { device: 'desk' } }).origin).toBeUndefined();
   expect(HubVersionSchema.parse({ ...base, origin: 42 }).origin).toBeUndefined();
   expect(HubVersionSchema.parse(base).origin).toBeUndefined();
 });
