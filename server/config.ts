@@ -62,7 +62,13 @@ export const CONFIG_TABLE = {
     env: 'RALPH_WEBHOOK_TIMEOUT_MS',
     flag: undefined,
     default: 10_000,
-    doc: 'a webhook delivery not answered within this time is retried (backoff 1 s doubling to 60 s)',
+    doc: 'a webhook delivery not answered within this time is retried (backoff 1 s doubling to RALPH_WEBHOOK_RETRY_MAX_MS)',
+  },
+  webhookRetryMaxMs: {
+    env: 'RALPH_WEBHOOK_RETRY_MAX_MS',
+    flag: undefined,
+    default: 60_000,
+    doc: 'longest wait between two attempts of one webhook batch: how soon Ralph hears again after an outage',
   },
   logLevel: { env: 'LOG_LEVEL', flag: undefined, default: 'info', doc: 'fatal, error, warn, info, debug, trace or silent' },
   redisUrl: {
@@ -166,6 +172,7 @@ const ConfigSchema = z.object({
   webhookUrl: z.union([z.literal(''), z.string().regex(/^https?:\/\//, 'must start with http:// or https://')]),
   webhookSecret: z.string(),
   webhookTimeoutMs: z.coerce.number().int().min(100),
+  webhookRetryMaxMs: z.coerce.number().int().min(100),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   redisUrl: z.union([z.literal(''), z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')]),
   redisPrefix: z.string().max(64),

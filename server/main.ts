@@ -121,6 +121,7 @@ function ralphWebhook(config: Config, log: Logger, metrics: () => HubMetrics): R
     url: config.webhookUrl,
     secret: config.webhookSecret,
     timeoutMs: config.webhookTimeoutMs,
+    retryMaxMs: config.webhookRetryMaxMs,
     log: log.child({ part: 'ralph-webhook' }),
     onAttempt: (outcome) => metrics().webhookDeliveries.inc({ outcome }),
     onDropped: (n) => metrics().webhookDropped.inc(n),

@@ -84,7 +84,7 @@ beforeAll(async () => {
   receiver = new Receiver();
   await receiver.start();
   hub = await startHub({
-    env: { RALPH_WEBHOOK_URL: receiver.url, RALPH_WEBHOOK_SECRET: SECRET, RALPH_WEBHOOK_TIMEOUT_MS: '1000', RALPH_METRICS: 'true' },
+    env: { RALPH_WEBHOOK_URL: receiver.url, RALPH_WEBHOOK_SECRET: SECRET, RALPH_WEBHOOK_TIMEOUT_MS: '1000', RALPH_WEBHOOK_RETRY_MAX_MS: '2000', RALPH_METRICS: 'true' },
   });
   userKey = await hub.createKey('bob', { label: 'bob key' });
   serviceKey = await hub.createKey(null, { service: true, label: 'ralph' });
@@ -230,7 +230,8 @@ describe('the Ralph webhook', { timeout: 120_000 }, () => {
     const accepted = (): Set<string> => new Set(receiver.accepted.flatMap((d) => d.body.changes.map((c) => c.path)));
     // All of that happened while no delivery of these changes was accepted.
     expect(accepted().has('hook/hang.md')).toBe(false);
-    // Ralph recovers: everything reaches it, through the retries (timeout, then backoff).
+    // Ralph recovers: everything reaches it, through the retries (timeout, then backoff capped at 2 s
+    // here, so the next attempt after the hang is never more than ~3 s away however long the hang lasted).
     receiver.mode = 'ok';
     await until(
       'the changes made during the hang delivered',

@@ -19,6 +19,7 @@ describe('hub config', () => {
       webhookUrl: '',
       webhookSecret: '',
       webhookTimeoutMs: 10_000,
+      webhookRetryMaxMs: 60_000,
       logLevel: 'info',
       redisUrl: '',
       redisPrefix: 'youlab:',
