@@ -328,7 +328,7 @@ describe.each(targets)('Open WebUI KB contract: $name', ({ name, start }) => {
     expect(status.files.map((f) => [f.path, f.state, f.reason])).toEqual([
       ['broken.pdf', 'failed', 'processing_failed'],
       ['empty.md', 'failed', 'processing_failed'],
-      ['image.bin', 'skipped', 'unsupported_type'],
+      ['image.bin', 'ignored', 'unsupported_type'],
       ['ok.md', 'synced', undefined],
     ]);
   });

@@ -92,7 +92,7 @@ describe('KB sync against the emulator with faults', () => {
     const s1 = await sync.sync(uid);
     expect(s1.pending).toEqual(['slow.md']);
     expect(kbFiles(s1.knowledge_id)).toHaveLength(0);
-    expect((await sync.status(uid)).files[0]).toMatchObject({ path: 'slow.md', state: 'pending', reason: 'processing' });
+    expect((await sync.status(uid)).files[0]).toMatchObject({ path: 'slow.md', state: 'processing', reason: 'processing' });
     await new Promise((r) => setTimeout(r, 1_200));
     const s2 = await sync.sync(uid);
     expect(s2.uploaded).toEqual(['slow.md']);
