@@ -1,4 +1,5 @@
 // What a KB sync round reports, and what the status route shows per file (kb-sync.ts).
+import { KB_FILE_STATES, type KbFileState } from '../../shared/kb-status.ts';
 import type { Direction } from './plan.ts';
 import type { FailureReason, FailureSide, HeldDelete, LastRound } from './state-schema.ts';
 
@@ -36,8 +37,8 @@ export interface SyncSummary {
  * `next_retry_at`), `ignored` (the rules keep it out of the KB; `rule` says which), `held` (a
  * delete the mass-delete guard stopped; `action` and `reason` say which and why).
  */
-export type FileSyncState = 'synced' | 'pending' | 'processing' | 'failed' | 'ignored' | 'held';
-export const FILE_SYNC_STATES: readonly FileSyncState[] = ['synced', 'pending', 'processing', 'failed', 'ignored', 'held'];
+export type FileSyncState = KbFileState;
+export const FILE_SYNC_STATES: readonly FileSyncState[] = KB_FILE_STATES;
 
 export interface FileStatus {
   path: string;
