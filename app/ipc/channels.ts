@@ -15,6 +15,10 @@ export const INVOKE_CHANNELS = [
   'app:open-window',
   'window:close',
   'log:write',
+  // The knowledge-base leg (issue 13): app/main/kb-monitor.ts, app/renderer/kb-section.ts.
+  'kb:status',
+  'kb:confirm-deletes',
+  'kb:open-webui',
 ] as const;
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ActivityEntry, ConflictInfo, EngineStatus } from '../engine-api/types.ts';
 import type { EventChannel, InvokeChannel } from './channels.ts';
+import { KbStatusSchema } from '../../shared/kb-status.ts';
 
 export { BRIDGE_NAME, EVENT_CHANNELS, INVOKE_CHANNELS, isInvokeChannel } from './channels.ts';
 export type { EventChannel, InvokeChannel } from './channels.ts';
@@ -97,6 +98,27 @@ export const ActivityViewSchema = z.object({
 
 const Empty = z.undefined();
 
+// ---- The knowledge-base leg (issue 13) ----
+
+/**
+ * What the "Knowledge base" section of Recent activity shows: the hub's status answer (parsed
+ * with the hub client's schema, shared/kb-status.ts) with the failed and held files, or why
+ * there is none. `openWebuiUrl`: the settings' Open WebUI address, when set.
+ */
+export const KbViewSchema = z.union([
+  z.object({ available: z.literal(true), status: KbStatusSchema, fetchedAt: z.string(), openWebuiUrl: z.string().optional() }),
+  z.object({ available: z.literal(false), message: z.string(), openWebuiUrl: z.string().optional() }),
+]);
+export type KbView = z.infer<typeof KbViewSchema>;
+
+const kbInvokeContract = {
+  'kb:status': { request: z.undefined(), response: KbViewSchema },
+  /** Confirm the KB deletes the hub's guard held: one KB round on the hub carries them out. */
+  'kb:confirm-deletes': { request: z.undefined(), response: z.object({ ok: z.boolean(), message: z.string().optional() }) },
+  /** Opens the KB in Open WebUI (main builds the address from the settings; the page sends none). */
+  'kb:open-webui': { request: z.undefined(), response: z.object({ ok: z.boolean() }) },
+} as const;
+
 /** Request/response channels (renderer invokes, main answers). */
 export const invokeContract = {
   'settings:get': { request: Empty, response: SettingsViewSchema },
@@ -128,6 +150,7 @@ export const invokeContract = {
     request: z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string().max(8192) }),
     response: z.object({ ok: z.boolean() }),
   },
+  ...kbInvokeContract,
 } as const satisfies Record<InvokeChannel, { request: z.ZodType; response: z.ZodType }>;
 
 /** Push channels (main sends, renderer listens). */

@@ -37,6 +37,8 @@ export interface TrayContext {
   openWebuiUrl?: string;
   /** No folder or key yet: the status line points to Settings. */
   setupNeeded?: boolean;
+  /** Files the hub's knowledge-base sync could not put into Open WebUI (kb-monitor.ts). */
+  kbFailed?: number;
 }
 
 export const APP_NAME = 'YouLab Sync';
@@ -95,8 +97,9 @@ export function statusLine(s: EngineStatus): string {
   }
 }
 
-export function tooltip(s: EngineStatus): string {
-  const text = `${APP_NAME}: ${statusLine(s)}`;
+export function tooltip(s: EngineStatus, kbFailed = 0): string {
+  const kb = kbFailed > 0 ? ` · ${plural(kbFailed, 'knowledge-base file')} failed` : '';
+  const text = `${APP_NAME}: ${statusLine(s)}${kb}`;
   return text.length <= TOOLTIP_MAX ? text : `${text.slice(0, TOOLTIP_MAX - 1)}…`;
 }
 
@@ -132,5 +135,5 @@ export function trayView(s: EngineStatus, ctx: TrayContext): TrayView {
   }
   const icon = trayIcon(s);
   const title = icon === 'syncing' && s.pending > 0 ? String(s.pending) : '';
-  return { icon, tooltip: tooltip(s), title, menu: trayMenu(s, ctx) };
+  return { icon, tooltip: tooltip(s, ctx.kbFailed), title, menu: trayMenu(s, ctx) };
 }

@@ -1,5 +1,5 @@
 // What a KB sync round reports, and what the status route shows per file (kb-sync.ts).
-import { KB_FILE_STATES, type KbFileState } from '../../shared/kb-status.ts';
+import { KB_FILE_STATES, type KbFileState } from '../../shared/kb-advice.ts';
 import type { Direction } from './plan.ts';
 import type { FailureReason, FailureSide, HeldDelete, LastRound } from './state-schema.ts';
 

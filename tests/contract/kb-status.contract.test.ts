@@ -65,9 +65,9 @@ describe.each(targets)('KB status and description: $name', ({ name, start }) => 
     const key = await h.createKey(user.id);
     const base = `${h.url}/users/${user.id}/workspace`;
     const etag = async (p: string) => (await fetch(`${base}/files/${p}`, { method: 'HEAD', headers: auth(key) })).headers.get('etag');
-    const put = async (p: string, body: string | Buffer) => {
+    const put = async (p: string, body: string | Uint8Array) => {
       const e = await etag(p);
-      const r = await fetch(`${base}/files/${p}`, { method: 'PUT', headers: { ...auth(key), ...(e ? { 'if-match': e } : { 'if-none-match': '*' }) }, body });
+      const r = await fetch(`${base}/files/${p}`, { method: 'PUT', headers: { ...auth(key), ...(e ? { 'if-match': e } : { 'if-none-match': '*' }) }, body: typeof body === 'string' ? body : new Uint8Array(body) });
       expect(r.status).toBe(200);
     };
     const del = async (p: string) => {
@@ -100,7 +100,7 @@ describe.each(targets)('KB status and description: $name', ({ name, start }) => 
     await web.updateKnowledge(kbId, created.name, 'Biology notes, term 1\nAsk Ralph before the exam.');
 
     await put('empty.md', '');
-    await put('broken.pdf', Buffer.from('this is not a pdf at all, only bytes'));
+    await put('broken.pdf', new TextEncoder().encode('this is not a pdf at all, only bytes'));
     const s = await sync({ direction: 'to_openwebui' });
     expect(s.failed.map((f) => f.path).sort()).toEqual(['broken.pdf', 'empty.md']);
 
