@@ -3,6 +3,7 @@
 import type { ActivityEntry, EngineIssue, EngineStatus } from '../engine-api/types.ts';
 import { bridge } from './common/bridge.ts';
 import { byId, errorText, formatBytes, formatTime, h } from './common/dom.ts';
+import { initKbSection } from './kb-section.ts';
 
 const MAX_ROWS = 200;
 const api = bridge();
@@ -138,10 +139,11 @@ api.on('activity:added', (a) => {
 
 api
   .invoke('activity:get')
-  .then((v) => {
+  .then(async (v) => {
     entries = v.entries;
     renderStatus(v.status);
     renderEntries();
+    await initKbSection(api);
     document.body.dataset.ready = 'true';
   })
   .catch((e: unknown) => {
