@@ -308,6 +308,10 @@ describe('KB sync against the emulator with faults', () => {
     const s2 = await sync.sync(uid);
     expect(s2.uploaded).toEqual(['a.md']);
     expect(s2.downloaded).toEqual(['web.md']);
+    // The hub's description line goes in through the update route, which writes the whole form on
+    // old releases (a missing access_control would make the KB public): access goes back unchanged.
+    expect(kb.description).toMatch(/^YouLab workspace of .*\n↻ Synced with your Ralph workspace · 3 files · /);
+    expect(kb.access_control).toEqual({ read: { user_ids: [uid], group_ids: [] }, write: { user_ids: [uid], group_ids: [] } });
     const s3 = await sync.sync(uid);
     expect([...s3.uploaded, ...s3.downloaded, ...s3.conflicts]).toEqual([]);
     expect(kbFiles(s1.knowledge_id)).toHaveLength(3);
