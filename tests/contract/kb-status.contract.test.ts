@@ -127,6 +127,11 @@ describe.each(targets)('KB status and description: $name', ({ name, start }) => 
     expect(hubLine[0]).toContain('empty.md (The content provided is empty');
     expect(hubLine[0]).toContain(`broken.pdf (${broken.message!.replace(/\s+/g, ' ').slice(0, 40)}`);
 
+    // The update route left access alone: the user reaches the KB, another user does not.
+    expect(await web.status(`api/v1/knowledge/${kbId}`)).toBe(200);
+    const other = await target!.createUser('Other');
+    expect(await asUser(target!, other.token).status(`api/v1/knowledge/${kbId}`)).not.toBe(200);
+
     // Paged and filtered.
     const failedOnly = await status('?state=failed&limit=1');
     expect(failedOnly).toMatchObject({ total: 2, offset: 0, limit: 1, next_offset: 1 });
