@@ -33,8 +33,13 @@ export interface KbRoundDeps {
   userMap?: Readonly<Record<string, string>> | undefined;
   logger?: KbSyncLogger | undefined;
   now: () => Date;
-  /** Told how the round ended (also when nothing changed and the state file is not written). */
-  onFinished: (lastSync: string, round: LastRound) => void;
+  /**
+   * Told how the round ended (also when nothing changed and the state file is not written), and
+   * handed the work that follows it: the description line, which Open WebUI re-embeds (seconds
+   * with a remote embedding model), so the round's answer does not wait for it; KbSync keeps
+   * the user's next round waiting for it instead.
+   */
+  onFinished: (lastSync: string, round: LastRound, after: Promise<unknown>) => void;
 }
 
 export interface KbRoundOptions {
@@ -258,8 +263,8 @@ class KbRound {
     state.last_round = round;
     // Idempotence: a round that changed nothing writes nothing (last_sync is kept in memory only then).
     if (changed) await this.save();
-    await updateDescription(this.deps.client, kb, lineFor(state, finished), changed, this.deps.logger);
-    this.deps.onFinished(state.last_sync, round);
+    const after = updateDescription(this.deps.client, kb, lineFor(state, finished), changed, this.deps.logger);
+    this.deps.onFinished(state.last_sync, round, after);
     summary.finished_at = state.last_sync;
     sortSummary(summary);
     this.deps.logger?.info(

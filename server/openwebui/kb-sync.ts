@@ -42,10 +42,14 @@ export const STATUS_PAGE_MAX = 5000;
 
 export class KbSync {
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** The last round asked for per user, until it ends (isRunning). */
+  private readonly running = new Map<string, Promise<SyncSummary>>();
   private readonly lastErrors = new Map<string, string>();
   private readonly lastSyncs = new Map<string, string>();
   /** The last round's outcome per user, also when it failed or changed nothing (then it is not in the state file). */
   private readonly lastRounds = new Map<string, LastRound>();
+  /** What follows a user's round and holds that user's lock (kb-round.ts `onFinished`). */
+  private readonly afterRounds = new Map<string, Promise<unknown>>();
   private readonly prefix: string;
   private readonly now: () => Date;
   /** Carries out the steps; keeps each KB's folder ids between rounds. */
@@ -70,8 +74,9 @@ export class KbSync {
     return `${this.prefix}-${userId}`;
   }
 
+  /** A round of this user runs or waits (the work after the last one, the description line, aside). */
   isRunning(userId: string): boolean {
-    return this.locks.has(userId);
+    return this.running.has(userId);
   }
 
   /**
@@ -109,11 +114,25 @@ export class KbSync {
         },
       );
     // The lock never rejects (the caller gets the error from `run`), so nothing goes unhandled.
-    const tracked: Promise<void> = run.then(
-      () => this.release(userId, tracked),
-      () => this.release(userId, tracked),
-    );
+    // It is held until the work after the round (the description line) is done too, so the
+    // user's next round starts after it and two lines are never written out of order.
+    const afterwards = (): Promise<unknown> => {
+      const after = this.afterRounds.get(userId);
+      this.afterRounds.delete(userId);
+      return after ?? Promise.resolve();
+    };
+    const tracked: Promise<void> = run
+      .then(afterwards, afterwards)
+      .then(
+        () => this.release(userId, tracked),
+        () => this.release(userId, tracked),
+      );
     this.locks.set(userId, tracked);
+    this.running.set(userId, run);
+    const ran = (): void => {
+      if (this.running.get(userId) === run) this.running.delete(userId);
+    };
+    run.then(ran, ran);
     return run;
   }
 
@@ -144,9 +163,10 @@ export class KbSync {
         userMap,
         logger,
         now: this.now,
-        onFinished: (lastSync, last) => {
+        onFinished: (lastSync, last, after) => {
           this.lastSyncs.set(userId, lastSync);
           this.lastRounds.set(userId, last);
+          this.afterRounds.set(userId, after);
         },
       },
       userId,

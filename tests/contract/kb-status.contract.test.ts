@@ -17,6 +17,7 @@ import {
   startEmulatorTarget,
   startHubWithOpenWebUI,
   startRealOpenWebUI,
+  waitFor,
   type OpenWebUITarget,
 } from '../helpers/openwebui.ts';
 
@@ -94,8 +95,11 @@ describe.each(targets)('KB status and description: $name', ({ name, start }) => 
     const first = await sync({ direction: 'to_openwebui' });
     expect(first.uploaded).toEqual(['notes.md']);
     const kbId = first.knowledge_id;
-    const created = await admin.knowledge(kbId);
-    expect(created.description).toContain(`${DESCRIPTION_MARK} · 1 file · `);
+    // The line is written after the round's answer (Open WebUI re-embeds the description): wait for it.
+    const created = await waitFor(async () => {
+      const k = await admin.knowledge(kbId);
+      return k.description.includes(`${DESCRIPTION_MARK} · 1 file · `) && k;
+    }, 20_000, 'the hub line in the new KB description');
     // The user writes their own description in the web UI; the hub's line is replaced next time, theirs stays.
     await web.updateKnowledge(kbId, created.name, 'Biology notes, term 1\nAsk Ralph before the exam.');
 
@@ -117,7 +121,10 @@ describe.each(targets)('KB status and description: $name', ({ name, start }) => 
     expect(broken).toMatchObject({ state: 'failed', reason: 'processing_failed', attempts: 1 });
     expect(broken.message).not.toMatch(/^api\/v1/);
 
-    const kb = await admin.knowledge(kbId);
+    const kb = await waitFor(async () => {
+      const k = await admin.knowledge(kbId);
+      return k.description.includes(' · 2 failed: ') && k;
+    }, 20_000, 'the failures in the KB description');
     const lines = kb.description.split('\n');
     expect(lines.slice(0, 2)).toEqual(['Biology notes, term 1', 'Ask Ralph before the exam.']);
     const hubLine = lines.filter((l) => l.startsWith(DESCRIPTION_MARK));
@@ -141,7 +148,9 @@ describe.each(targets)('KB status and description: $name', ({ name, start }) => 
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: 'bad_request', message: expect.stringContaining('state') });
 
-    // A round that changes nothing leaves the description alone.
+    // A round that changes nothing leaves the description alone (the second round starts only
+    // once whatever the first one wrote is written).
+    await sync({ direction: 'to_openwebui' });
     await sync({ direction: 'to_openwebui' });
     expect((await admin.knowledge(kbId)).description).toBe(kb.description);
   });
@@ -168,7 +177,7 @@ describe.each(targets)('KB status and description: $name', ({ name, start }) => 
     expect(held.files.map((f) => [f.path, f.state, f.action])).toEqual(names.map((n) => [n, 'held', 'delete_in_openwebui']));
     expect(held.files[0]!.message).toBe(guarded.guard);
     expect((await kbOf(target!, user.id))!.paths).toEqual([...names, 'keep/a.md', 'keep/b.md']);
-    expect((await admin.knowledge(first.knowledge_id)).description).toContain(' · 12 deletes held: confirm in the YouLab app');
+    await waitFor(async () => (await admin.knowledge(first.knowledge_id)).description.includes(' · 12 deletes held: confirm in the YouLab app'), 20_000, 'the held deletes in the KB description');
 
     const confirmed = await sync({ confirm_deletes: true });
     expect(confirmed.deleted_in_openwebui).toEqual(names);
@@ -177,7 +186,7 @@ describe.each(targets)('KB status and description: $name', ({ name, start }) => 
     expect(after.counts).toMatchObject({ held: 0, synced: 2, total: 2 });
     expect(after.guard).toBeNull();
     expect((await kbOf(target!, user.id))!.paths).toEqual(['keep/a.md', 'keep/b.md']);
-    expect((await admin.knowledge(first.knowledge_id)).description).not.toContain('held');
+    await waitFor(async () => !(await admin.knowledge(first.knowledge_id)).description.includes('held'), 20_000, 'no held deletes in the KB description');
 
     // Removed in the KB by the user: the workspace files are held (action delete_in_workspace), not synced.
     const more = Array.from({ length: 10 }, (_, i) => `more/m${i}.md`);

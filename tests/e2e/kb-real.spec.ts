@@ -70,9 +70,10 @@ test('a file Open WebUI cannot process shows as failed, with Open WebUI’s reas
   expect(failed!.message).toMatch(/^The content provided is empty/);
   expect(view.status.counts).toMatchObject({ synced: 1, failed: 1 });
 
-  const kb = await kbOf(t, user.id);
-  const line = kb!.description.split('\n').find((l) => l.startsWith(DESCRIPTION_MARK));
-  expect(line).toContain('1 failed: empty.md (The content provided is empty');
+  // Written after the round's answer (Open WebUI re-embeds the description): wait for it.
+  await expect
+    .poll(async () => (await kbOf(t, user.id))!.description.split('\n').find((l) => l.startsWith(DESCRIPTION_MARK)), { timeout: 20_000 })
+    .toContain('1 failed: empty.md (The content provided is empty');
 
   const scenario = defaultScenario();
   scenario.kb = view;

@@ -308,6 +308,7 @@ describe('KB sync against the emulator with faults', () => {
     const s2 = await sync.sync(uid);
     expect(s2.uploaded).toEqual(['a.md']);
     expect(s2.downloaded).toEqual(['web.md']);
+    await sync.idle(); // the line is written after the round's answer
     // The hub's description line goes in through the update route, which writes the whole form on
     // old releases (a missing access_control would make the KB public): access goes back unchanged.
     expect(kb.description).toMatch(/^YouLab workspace of .*\n↻ Synced with your Ralph workspace · 3 files · /);
