@@ -53,8 +53,9 @@ export function lineFor(state: SyncState, at: Date): string {
 /**
  * Keep the hub's line of the KB's description current: written after a round that changed
  * something, or when the line (its time aside) is not what it should be (missing, edited, or
- * from before a restart). The user's own lines stay. A failed write is logged and left to the
- * next round: the description is a view, never a reason to stop syncing.
+ * from before a restart). The description is read again just before it is written, so what the
+ * user typed while the round ran stays. A failed write is logged and left to the next round: the
+ * description is a view, never a reason to stop syncing.
  */
 export async function updateDescription(
   client: OpenWebUIClient,
@@ -65,7 +66,8 @@ export async function updateDescription(
 ): Promise<boolean> {
   if (!changed && withoutTime(hubLineOf(kb.description)) === withoutTime(line)) return false;
   try {
-    await client.updateKnowledgeDescription(kb, withHubLine(kb.description, line));
+    const now = (await client.getKnowledge(kb.id)) ?? kb;
+    await client.updateKnowledgeDescription(now, withHubLine(now.description, line));
     return true;
   } catch (e) {
     logger?.warn({ knowledge: kb.id, err: String(e) }, 'kb description not updated; the next round tries again');

@@ -276,6 +276,24 @@ describe('KB sync against the emulator with faults', () => {
     expect(sync.isRunning(uid)).toBe(false);
   });
 
+  it('the description line never takes back what the user typed while the round ran', async () => {
+    const { uid, store, sync } = await world(emu);
+    await putFile(store, uid, 'a.md', 'alpha\n');
+    const s1 = await sync.sync(uid);
+    await sync.idle();
+    const kb = emu.knowledge.get(s1.knowledge_id)!;
+    expect(kb.description.split('\n')[1]).toMatch(/^↻ Synced with your Ralph workspace · 1 file · /);
+    // The user edits the description in the web UI while the next round uploads.
+    await putFile(store, uid, 'b.md', 'bravo\n');
+    emu.onRequest = (method, path) => {
+      if (method === 'POST' && path === '/api/v1/files/') kb.description = 'My own words';
+    };
+    await sync.sync(uid);
+    await sync.idle();
+    emu.onRequest = undefined;
+    expect(kb.description).toMatch(/^My own words\n↻ Synced with your Ralph workspace · 2 files · \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
+  });
+
   it('the mass-delete guard stops a round that would empty the KB', async () => {
     const { uid, store, sync, kbFiles } = await world(emu);
     for (let i = 0; i < 12; i++) await putFile(store, uid, `n${i}.md`, `note ${i}\n`);
