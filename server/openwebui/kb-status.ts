@@ -80,7 +80,7 @@ export function fileStatuses(input: StatusInput): FileStatus[] {
     if (f.side !== 'from_openwebui' || listed.has(path)) continue;
     out.push(failedStatus(path, f));
   }
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return out.sort((a, b) => a.path.localeCompare(b.path)); // the order status has always had
 }
 
 export interface StatusQuery {
