@@ -95,5 +95,5 @@ export default tseslint.config(
   // Pages run sandboxed in Chromium: no Node, no Electron, no engine.
   bans(['app/renderer/**'], [...SERVER, 'electron', '**/sync/**', '**/main/**', '**/preload/**', '**/shared/node/**'], { paths: NODE }),
   bans(['app/preload/**'], [...SERVER, '**/sync/**', '**/main/**', '**/renderer/**', '**/shared/node/**'], { paths: NODE }),
-  bans(['app/main/**', 'app/cli.ts'], [...SERVER, '**/renderer/**']),
+  bans(['app/main/**', 'app/cli.ts', 'app/kb-report.ts'], [...SERVER, '**/renderer/**']),
 );

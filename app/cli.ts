@@ -9,6 +9,8 @@ import { engineOptionsFrom, resolveOptions, UsageError, type ResolvedOptions } f
 import { SyncEngine } from './sync/engine.ts';
 import { RoundError, type GuardAnswer } from './sync/round-context.ts';
 import type { RoundSummary } from './engine-api/types.ts';
+import { fetchKbStatus, kbReport } from './kb-report.ts';
+import { kbCounts } from '../shared/kb-advice.ts';
 
 const USAGE = `usage:
   youlab-sync --server <url> --folder <dir> [--state-dir <dir>] [--device <name>] [--once [--restore-deleted | --allow-mass-delete]]
@@ -19,6 +21,9 @@ const USAGE = `usage:
   youlab-sync resolve <path> --keep mine|theirs|both [--server <url> --folder <dir>]
   youlab-sync versions <path> [--server <url> --folder <dir>]      (kept versions on the hub, newest first: id, kept at, size, reason, hash, by whom)
   youlab-sync restore <path> --version <id> [--server <url> --folder <dir>]   (puts it back, then syncs)
+  youlab-sync kb-status [--json] [--confirm-deletes] [--server <url>]
+              (the hub's sync of the workspace into Open WebUI: counts, last round, failed and held files;
+               --confirm-deletes lets through the KB deletes the hub's guard holds)
 
 The API key comes from --key-file, else YOULAB_API_KEY, else the OS keychain (never written to a file). Settings also come from
 ~/.youlab-sync/config.yaml (YOULAB_SYNC_CONFIG overrides the path); flags win.
@@ -51,6 +56,8 @@ function parseCli(argv: string[]) {
       version: { type: 'string' },
       'max-rate': { type: 'string' },
       'key-file': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'confirm-deletes': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -78,6 +85,11 @@ async function main(argv: string[]): Promise<number> {
     const server = values.server ?? config.server.url;
     if (!server) throw new UsageError('login needs --server <url>');
     return login(server);
+  }
+  if (command === 'kb-status') {
+    const server = values.server ?? config.server.url;
+    if (!server) throw new UsageError('kb-status needs --server <url>');
+    return kbStatus(server, await apiKey(server), values.user, { json: values.json, confirm: values['confirm-deletes'] });
   }
   const opts = resolveOptions(flags, config);
   const maxRate = Number(values['max-rate'] ?? process.env.YOULAB_SYNC_MAX_RATE ?? 0);
@@ -219,6 +231,33 @@ async function live(engine: SyncEngine, opts: ResolvedOptions, key: KeySource): 
   await engine.stop();
   console.log(`${stamp()} stopped`);
   return EXIT.ok;
+}
+
+/**
+ * `kb-status`: exit 0 when every file is in the KB or left out by a rule, 3 when some failed
+ * (or are still on their way), 4 when the guard holds deletes; like a sync round's codes.
+ */
+async function kbStatus(server: string, key: string, user: string | undefined, o: { json: boolean; confirm: boolean }): Promise<number> {
+  const hub = new HubClient({ baseUrl: server, apiKey: key });
+  if (user) hub.setUser(user);
+  try {
+    if (o.confirm) {
+      const r = await hub.confirmKbDeletes();
+      if (r.running) console.log('the hub is applying the deletes (a long round); run kb-status again shortly');
+      else console.log(`${r.deleted} deleted${r.guard ? `; still held: ${r.guard}` : ''}`);
+    }
+    const s = await fetchKbStatus(hub, o.json ? undefined : ['failed', 'held']);
+    if (o.json) console.log(JSON.stringify(s, null, 2));
+    else for (const line of kbReport(s)) console.log(line);
+    const c = kbCounts(s);
+    return c.held > 0 ? EXIT.guard : c.failed > 0 ? EXIT.notSynced : EXIT.ok;
+  } catch (e) {
+    if (e instanceof HubError) {
+      console.error(`error: ${e.message}${e.status ? ` (HTTP ${e.status})` : ''}`);
+      return e.kind === 'auth' || e.kind === 'forbidden' ? EXIT.auth : e.kind === 'network' ? EXIT.network : EXIT.usage;
+    }
+    throw e;
+  }
 }
 
 async function login(server: string): Promise<number> {

@@ -28,6 +28,10 @@ export const INVOKE_CHANNELS = [
   'window:close',
   'log:write',
   ...HISTORY_CHANNELS,
+  // The knowledge-base leg (issue 13): app/main/kb-monitor.ts, app/renderer/kb-section.ts.
+  'kb:status',
+  'kb:confirm-deletes',
+  'kb:open-webui',
 ] as const;
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ActivityEntry, ConflictInfo, DeletedList, EngineStatus, KeptVersion } from '../engine-api/types.ts';
 import type { EventChannel, HISTORY_CHANNELS, InvokeChannel } from './channels.ts';
+import { KbStatusSchema } from '../../shared/kb-status.ts';
 
 type HistoryChannel = (typeof HISTORY_CHANNELS)[number];
 
@@ -128,6 +129,27 @@ const historyContract = {
 export type VersionPreview = z.infer<typeof VersionPreviewSchema>;
 export type ActionResult = z.infer<typeof ActionResultSchema>;
 
+// ---- The knowledge-base leg (issue 13) ----
+
+/**
+ * What the "Knowledge base" section of Recent activity shows: the hub's status answer (parsed
+ * with the hub client's schema, shared/kb-status.ts) with the failed and held files, or why
+ * there is none. `openWebuiUrl`: the settings' Open WebUI address, when set.
+ */
+export const KbViewSchema = z.union([
+  z.object({ available: z.literal(true), status: KbStatusSchema, fetchedAt: z.string(), openWebuiUrl: z.string().optional() }),
+  z.object({ available: z.literal(false), message: z.string(), openWebuiUrl: z.string().optional() }),
+]);
+export type KbView = z.infer<typeof KbViewSchema>;
+
+const kbInvokeContract = {
+  'kb:status': { request: z.undefined(), response: KbViewSchema },
+  /** Confirm the KB deletes the hub's guard held: one KB round on the hub carries them out. */
+  'kb:confirm-deletes': { request: z.undefined(), response: z.object({ ok: z.boolean(), message: z.string().optional() }) },
+  /** Opens the KB in Open WebUI (main builds the address from the settings; the page sends none). */
+  'kb:open-webui': { request: z.undefined(), response: z.object({ ok: z.boolean() }) },
+} as const;
+
 /** Request/response channels (renderer invokes, main answers). */
 export const invokeContract = {
   'settings:get': { request: Empty, response: SettingsViewSchema },
@@ -160,6 +182,7 @@ export const invokeContract = {
     response: z.object({ ok: z.boolean() }),
   },
   ...historyContract,
+  ...kbInvokeContract,
 } as const satisfies Record<InvokeChannel, { request: z.ZodType; response: z.ZodType }>;
 
 /** Push channels (main sends, renderer listens). */

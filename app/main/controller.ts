@@ -9,6 +9,7 @@ import { trayView, type TrayAction, type TrayContext, type TrayView } from './tr
 import type { SettingsService } from './settings-service.ts';
 import { readConflictPreview } from './conflict-preview.ts';
 import { historyHandlers } from './history-handlers.ts';
+import { kbIpcHandlers, type KbMonitor } from './kb-monitor.ts';
 
 export type PageName = 'settings' | 'conflicts' | 'activity' | 'history' | 'deleted';
 
@@ -52,6 +53,8 @@ export class ShellController {
   private trayCtx: TrayContext = { setupNeeded: true };
   private readonly tracker = new NoticeTracker();
   private readonly coalescer: NotificationCoalescer;
+  /** The hub's knowledge-base leg (kb-monitor.ts); none before setup. */
+  private kb: KbMonitor | undefined;
 
   constructor(private readonly opts: ControllerOptions) {
     this.coalescer = new NotificationCoalescer(opts.coalesceMs ?? 2000, (n) =>
@@ -65,6 +68,16 @@ export class ShellController {
 
   status(): EngineStatus {
     return this.current?.engine.status() ?? IDLE_STATUS;
+  }
+
+  setKbMonitor(kb: KbMonitor | undefined): void {
+    this.kb = kb;
+  }
+
+  /** The tray mentions failed KB files (kb-monitor.ts counts them). */
+  setKbFailed(n: number): void {
+    if (this.trayCtx.kbFailed === n) return;
+    this.setTrayContext({ ...this.trayCtx, kbFailed: n });
   }
 
   setTrayContext(ctx: TrayContext): void {
@@ -103,6 +116,8 @@ export class ShellController {
     this.coalescer.push(this.tracker.fromStatus(s));
     this.opts.ports.renderTray(trayView(s, this.trayContext()));
     this.opts.ports.broadcast('status:changed', s);
+    // After a round the hub's KB round follows: look again now and then, never every rescan.
+    if (s.phase === 'idle' && this.kb) this.kb.refreshIfStale().catch((e: unknown) => this.opts.ports.log('warn', `kb status: ${String(e)}`));
   }
 
   openTarget(target: NoticeTarget): void {
@@ -254,6 +269,7 @@ export class ShellController {
         openDeleted: () => ports.openWindow('deleted'),
         log: (level, m) => ports.log(level, m),
       }),
+      ...kbIpcHandlers(() => this.kb, (url) => ports.openExternal(url)),
     };
   }
 

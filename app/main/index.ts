@@ -11,6 +11,8 @@ import { ShellController, type ShellPorts } from './controller.ts';
 import { desktopPrefsPath, loadDesktopPrefs } from './desktop-prefs.ts';
 import { createEngine } from './engine-factory.ts';
 import { probeHub } from './hub-probe.ts';
+import { KB_LIST_LIMIT, KbMonitor } from './kb-monitor.ts';
+import { HubClient } from '../sync/hub-client.ts';
 import { bindIpc } from './ipc.ts';
 import { createIpcRouter, isOwnPageUrl } from './ipc-router.ts';
 import { setupLogging } from './log.ts';
@@ -153,7 +155,9 @@ function engineRestarter(ctl: ShellController, configPath: string, prefsPath: st
       ...(prefs.openwebui_url ? { openWebuiUrl: prefs.openwebui_url } : {}),
       setupNeeded: !config?.server.url || !folder || !key,
     });
+    ctl.setKbMonitor(undefined);
     if (!config || !folder || !key) return;
+    if (config.server.url) ctl.setKbMonitor(kbMonitorFor(ctl, config.server.url, key, prefs.openwebui_url));
     try {
       const engine = await createEngine({ config, apiKey: key });
       ctl.attach({ engine, localFolder: folder });
@@ -178,6 +182,16 @@ async function appKey(url: string, secrets: SecretStore): Promise<string | undef
     log.warn(e instanceof KeychainUnavailableError ? `API key: ${e.message}` : `API key: ${(e as Error).message}`);
     return undefined;
   }
+}
+
+/** The hub's knowledge-base leg for the Recent activity window and the tray (kb-monitor.ts). */
+function kbMonitorFor(ctl: ShellController, serverUrl: string, apiKey: string, openWebuiUrl: string | undefined): KbMonitor {
+  const hub = new HubClient({ baseUrl: serverUrl, apiKey, maxRateLimitRetries: 1 });
+  return new KbMonitor({
+    source: { status: () => hub.kbStatus({ states: ['failed', 'held'], limit: KB_LIST_LIMIT }), confirmDeletes: () => hub.confirmKbDeletes() },
+    openWebuiUrl: openWebuiUrl || undefined,
+    onFailedCount: (n) => ctl.setKbFailed(n),
+  });
 }
 
 /** Quitting lets the engine finish or abandon its transfer first (up to QUIT_TIMEOUT_MS). */

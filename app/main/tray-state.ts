@@ -42,6 +42,8 @@ export interface TrayContext {
   setupNeeded?: boolean;
   /** The files the engine moved last, newest first: "Recent files", each opening its version history. */
   recentFiles?: readonly string[];
+  /** Files the hub's knowledge-base sync could not put into Open WebUI (kb-monitor.ts). */
+  kbFailed?: number;
 }
 
 export const APP_NAME = 'YouLab Sync';
@@ -100,8 +102,9 @@ export function statusLine(s: EngineStatus): string {
   }
 }
 
-export function tooltip(s: EngineStatus): string {
-  const text = `${APP_NAME}: ${statusLine(s)}`;
+export function tooltip(s: EngineStatus, kbFailed = 0): string {
+  const kb = kbFailed > 0 ? ` · ${plural(kbFailed, 'knowledge-base file')} failed` : '';
+  const text = `${APP_NAME}: ${statusLine(s)}${kb}`;
   return text.length <= TOOLTIP_MAX ? text : `${text.slice(0, TOOLTIP_MAX - 1)}…`;
 }
 
@@ -147,5 +150,5 @@ export function trayView(s: EngineStatus, ctx: TrayContext): TrayView {
   }
   const icon = trayIcon(s);
   const title = icon === 'syncing' && s.pending > 0 ? String(s.pending) : '';
-  return { icon, tooltip: tooltip(s), title, menu: trayMenu(s, ctx) };
+  return { icon, tooltip: tooltip(s, ctx.kbFailed), title, menu: trayMenu(s, ctx) };
 }

@@ -5,6 +5,7 @@ import { bridge } from './common/bridge.ts';
 import { byId, errorText, formatBytes, formatTime, h } from './common/dom.ts';
 import { guardActions, guardAdvice, installGuardPrompt } from './guard-prompt.ts';
 import { historyButton, installHistoryLinks } from './history-links.ts';
+import { initKbSection } from './kb-section.ts';
 
 const MAX_ROWS = 200;
 const api = bridge();
@@ -128,10 +129,11 @@ api.on('activity:added', (a) => {
 
 api
   .invoke('activity:get')
-  .then((v) => {
+  .then(async (v) => {
     entries = v.entries;
     renderStatus(v.status);
     renderEntries();
+    await initKbSection(api);
     document.body.dataset.ready = 'true';
   })
   .catch((e: unknown) => {

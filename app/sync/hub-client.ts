@@ -27,6 +27,7 @@ import { errorFrom, HubError, kindForStatus, toNetworkError } from './hub-errors
 import { throttle } from './throttle.ts';
 import { BULK_CONTENT_TYPE, BulkGetHeaderSchema, BulkPutResponseSchema, FrameReader, frame } from '../../shared/node/bulk-protocol.ts';
 import { z } from 'zod';
+import { KbStatusSchema, type KbStatus } from '../../shared/kb-status.ts';
 
 /** A kept version on the hub (GET /users/:id/workspace/versions/<path>). */
 export const HubVersionSchema = z.object({
@@ -47,6 +48,13 @@ const DeletedListSchema = z.object({
   truncated: z.boolean().optional(),
 });
 export type HubDeletedList = z.infer<typeof DeletedListSchema>;
+
+/** The part of a KB round's summary (`POST .../sync`) the client reads. */
+const KbRoundAnswerSchema = z.looseObject({
+  deleted_in_openwebui: z.array(z.string()),
+  deleted_in_workspace: z.array(z.string()),
+  guard: z.string().optional(),
+});
 
 export interface HubClientOptions {
   baseUrl: string;
@@ -334,6 +342,39 @@ export class HubClient {
       this.http.post(url, { json: { version_id: versionId }, responseType: 'text', signal: this.opts.signal }),
     );
     return PutResultSchema.parse(parseJson(res));
+  }
+
+  /** The knowledge-base leg of this workspace (`GET .../status`), one page, optionally of some states only. */
+  async kbStatus(query: { states?: readonly string[]; offset?: number; limit?: number } = {}): Promise<KbStatus> {
+    const u = await this.user();
+    const searchParams: Record<string, string | number> = {};
+    if (query.states?.length) searchParams.state = query.states.join(',');
+    if (query.offset !== undefined) searchParams.offset = query.offset;
+    if (query.limit !== undefined) searchParams.limit = query.limit;
+    const res = await this.request(() =>
+      this.http.get(`users/${encodeURIComponent(u)}/workspace/status`, { searchParams, responseType: 'text', signal: this.opts.signal }),
+    );
+    return KbStatusSchema.parse(parseJson(res));
+  }
+
+  /**
+   * Let the KB deletes through that the hub's mass-delete guard held in its last round (the
+   * `held` files of kbStatus()): one KB round that carries them out. Its summary, or `running`
+   * when the hub answered 202 and goes on by itself.
+   */
+  async confirmKbDeletes(): Promise<{ deleted: number; running: boolean; guard?: string }> {
+    const u = await this.user();
+    const res = await this.request(() =>
+      this.http.post(`users/${encodeURIComponent(u)}/workspace/sync`, {
+        json: { direction: 'bidirectional', confirm_deletes: true },
+        responseType: 'text',
+        signal: this.opts.signal,
+        timeout: { ...TRANSFER_TIMEOUT, response: 60_000 },
+      }),
+    );
+    if (res.statusCode === 202) return { deleted: 0, running: true };
+    const s = KbRoundAnswerSchema.parse(parseJson(res));
+    return { deleted: s.deleted_in_openwebui.length + s.deleted_in_workspace.length, running: false, ...(s.guard ? { guard: s.guard } : {}) };
   }
 
   private async request(send: () => Promise<Response<string>>): Promise<Response<string>> {

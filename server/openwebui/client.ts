@@ -129,6 +129,26 @@ export class OpenWebUIClient extends OpenWebUIHttp {
     return this.call(KnowledgeSchema, 'api/v1/knowledge/create', { method: 'POST', json: body, retry: { limit: 0 } });
   }
 
+  /**
+   * Replace the KB's description (`POST /knowledge/{id}/update`, name and description). 0.12.4
+   * leaves access alone on this route (it drops `access_grants` from the update); releases up to
+   * 0.7 write the whole form, so a missing `access_control` would be stored as null: everyone
+   * reads. The KB's own access goes back with it, and without one to send nothing is written
+   * (docs/OPENWEBUI-API.md "Routes the hub uses").
+   */
+  async updateKnowledgeDescription(kb: Knowledge, description: string): Promise<void> {
+    const body: Record<string, unknown> = { name: kb.name, description };
+    if (await this.usesAccessGrants()) {
+      if (Array.isArray(kb.access_grants)) body.access_grants = kb.access_grants;
+    } else {
+      if (kb.access_control === undefined || kb.access_control === null) {
+        throw new OpenWebUIError('error', `knowledge ${kb.id}: its access is unknown, so its description is not rewritten (it would become public)`);
+      }
+      body.access_control = kb.access_control;
+    }
+    await this.call(anyJson, `api/v1/knowledge/${encodeURIComponent(kb.id)}/update`, { method: 'POST', json: body, retry: { limit: 0 } });
+  }
+
   async deleteKnowledge(id: string): Promise<void> {
     await this.call(anyJson, `api/v1/knowledge/${encodeURIComponent(id)}/delete`, { method: 'DELETE' });
   }

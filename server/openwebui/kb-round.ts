@@ -16,7 +16,9 @@ import type { KbSteps, LocalEntry, RoundContext } from './kb-steps.ts';
 import { KbUploads, StateWriteError } from './kb-upload.ts';
 import type { KbSyncLogger, SyncSummary } from './kb-types.ts';
 import { planRound, viewRemote, type Direction, type Plan, type RemoteView, type Step } from './plan.ts';
-import type { FailureReason, SyncState } from './state-schema.ts';
+import { confirmedDeletes, heldDeletes, lineFor, updateDescription } from './kb-round-report.ts';
+import type { Knowledge } from './schemas.ts';
+import type { FailureReason, LastRound, SyncState } from './state-schema.ts';
 import { loadState, saveState } from './state.ts';
 
 export interface KbRoundDeps {
@@ -31,8 +33,19 @@ export interface KbRoundDeps {
   userMap?: Readonly<Record<string, string>> | undefined;
   logger?: KbSyncLogger | undefined;
   now: () => Date;
-  /** Told the round's end time (also when nothing changed and the state file is not written). */
-  onFinished: (lastSync: string) => void;
+  /**
+   * Told how the round ended (also when nothing changed and the state file is not written), and
+   * handed the work that follows it: the description line, which Open WebUI re-embeds (seconds
+   * with a remote embedding model), so the round's answer does not wait for it; KbSync keeps
+   * the user's next round waiting for it instead.
+   */
+  onFinished: (lastSync: string, round: LastRound, after: Promise<unknown>) => void;
+}
+
+export interface KbRoundOptions {
+  direction: Direction;
+  /** The user confirmed the deletes the guard held in the last round: this round carries them out. */
+  confirmDeletes?: boolean;
 }
 
 /** Both sides as the round read them. */
@@ -45,12 +58,12 @@ interface Sides {
   exclusion: KbExclusion;
 }
 
-export async function runKbRound(deps: KbRoundDeps, userId: string, direction: Direction): Promise<SyncSummary> {
+export async function runKbRound(deps: KbRoundDeps, userId: string, opts: KbRoundOptions): Promise<SyncSummary> {
   const started = deps.now();
   const stateDir = deps.store.stateDir(userId);
   const state = await loadState(stateDir, userId);
-  const round = new KbRound(deps, userId, direction, stateDir, state);
-  return round.run(started, await deps.client.version());
+  const round = new KbRound(deps, userId, opts.direction, stateDir, state);
+  return round.run(started, await deps.client.version(), opts.confirmDeletes === true);
 }
 
 class KbRound {
@@ -70,7 +83,7 @@ class KbRound {
     return saveState(this.stateDir, this.state);
   }
 
-  async run(started: Date, openwebuiVersion: string): Promise<SyncSummary> {
+  async run(started: Date, openwebuiVersion: string, confirmDeletes: boolean): Promise<SyncSummary> {
     const { state, userId, direction } = this;
     const summary = newSummary(userId, direction, this.deps.knowledgeName, openwebuiVersion, started);
     const kb = await ensureKnowledge(
@@ -92,8 +105,10 @@ class KbRound {
       now: started,
       localRootGone: sides.localRootGone,
       exclusion: sides.exclusion,
+      ...(confirmDeletes ? { confirmed: confirmedDeletes(state) } : {}),
     });
     this.reportHeld(plan, summary);
+    state.held = heldDeletes(plan.guarded, plan.guard, state, started);
     await this.tidy(plan, sides);
     const quick = await this.deps.client.supportsQuickUploads();
     const ctx: RoundContext = {
@@ -110,7 +125,7 @@ class KbRound {
     const limit = pLimit(Math.max(1, Math.floor(this.deps.steps.options.concurrency)));
     const uploads = new KbUploads({ steps: this.deps.steps, limit, quick, save: () => this.save() }, ctx);
     await this.runSteps(ctx, plan.steps, uploads, limit);
-    return this.finish(kb.id, summary);
+    return this.finish(kb, summary, started);
   }
 
   private async readSides(kbId: string, summary: SyncSummary): Promise<Sides> {
@@ -231,19 +246,31 @@ class KbRound {
     }
   }
 
-  private async finish(kbId: string, summary: SyncSummary): Promise<SyncSummary> {
+  private async finish(kb: Knowledge, summary: SyncSummary, started: Date): Promise<SyncSummary> {
     const { state } = this;
-    state.last_sync = this.deps.now().toISOString();
-    const changed = JSON.stringify({ ...state, last_sync: null }) !== JSON.stringify({ ...JSON.parse(this.before), last_sync: null });
+    const finished = this.deps.now();
+    state.last_sync = finished.toISOString();
+    const bare = (st: SyncState): string => JSON.stringify({ ...st, last_sync: null, last_round: null });
+    const changed = bare(state) !== bare(JSON.parse(this.before) as SyncState);
+    const round: LastRound = {
+      direction: this.direction,
+      started_at: started.toISOString(),
+      finished_at: state.last_sync,
+      duration_ms: finished.getTime() - started.getTime(),
+      outcome: summary.guard ? 'guarded' : 'ok',
+      changed,
+    };
+    state.last_round = round;
     // Idempotence: a round that changed nothing writes nothing (last_sync is kept in memory only then).
     if (changed) await this.save();
-    this.deps.onFinished(state.last_sync);
+    const after = updateDescription(this.deps.client, kb, lineFor(state, finished), changed, this.deps.logger);
+    this.deps.onFinished(state.last_sync, round, after);
     summary.finished_at = state.last_sync;
     sortSummary(summary);
     this.deps.logger?.info(
       {
         user: this.userId,
-        knowledge: kbId,
+        knowledge: kb.id,
         uploaded: summary.uploaded.length,
         downloaded: summary.downloaded.length,
         failed: summary.failed.length,

@@ -4,10 +4,12 @@ import type { WorkspaceStore } from '../workspace/types.ts';
 import type { OpenWebUIClient } from './client.ts';
 import { kbExclusion } from './exclude.ts';
 import { loadKbExclusion } from './kb-ignore-file.ts';
-import { runKbRound } from './kb-round.ts';
+import { runKbRound, type KbRoundOptions } from './kb-round.ts';
+import { fileStatuses, statusPage, type StatusQuery } from './kb-status.ts';
 import { KbSteps } from './kb-steps.ts';
-import type { FileStatus, KbSyncLogger, SyncSummary, UserKbStatus } from './kb-types.ts';
-import { extensionAllowed, type Direction } from './plan.ts';
+import type { KbSyncLogger, SyncSummary, UserKbStatus } from './kb-types.ts';
+import type { Direction } from './plan.ts';
+import type { LastRound } from './state-schema.ts';
 import { loadState } from './state.ts';
 
 export interface KbSyncOptions {
@@ -34,10 +36,20 @@ export interface KbSyncOptions {
   onRoundStart?: () => (ok: boolean) => void;
 }
 
+/** Paths per status page when the caller does not say (the most it may ask for: STATUS_PAGE_MAX). */
+export const STATUS_PAGE_DEFAULT = 1000;
+export const STATUS_PAGE_MAX = 5000;
+
 export class KbSync {
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** The last round asked for per user, until it ends (isRunning). */
+  private readonly running = new Map<string, Promise<SyncSummary>>();
   private readonly lastErrors = new Map<string, string>();
   private readonly lastSyncs = new Map<string, string>();
+  /** The last round's outcome per user, also when it failed or changed nothing (then it is not in the state file). */
+  private readonly lastRounds = new Map<string, LastRound>();
+  /** What follows a user's round and holds that user's lock (kb-round.ts `onFinished`). */
+  private readonly afterRounds = new Map<string, Promise<unknown>>();
   private readonly prefix: string;
   private readonly now: () => Date;
   /** Carries out the steps; keeps each KB's folder ids between rounds. */
@@ -62,41 +74,74 @@ export class KbSync {
     return `${this.prefix}-${userId}`;
   }
 
+  /** A round of this user runs or waits (the work after the last one, the description line, aside). */
   isRunning(userId: string): boolean {
-    return this.locks.has(userId);
+    return this.running.has(userId);
   }
 
-  /** Run a round; a second call for the same user waits for the first one to end, then runs. */
-  sync(userId: string, direction: Direction = 'bidirectional'): Promise<SyncSummary> {
+  /**
+   * Run a round; a second call for the same user waits for the first one to end, then runs.
+   * `confirmDeletes`: the user confirmed the deletes the guard held in the last round.
+   */
+  sync(userId: string, direction: Direction = 'bidirectional', opts: { confirmDeletes?: boolean } = {}): Promise<SyncSummary> {
     const previous = this.locks.get(userId) ?? Promise.resolve();
+    let started = this.now();
     const run = previous
       .catch(() => undefined) // the previous round's outcome went to its own caller; this one only waits its turn
-      .then(() => this.lockedRound(userId, direction))
+      .then(() => {
+        started = this.now();
+        return this.lockedRound(userId, { direction, confirmDeletes: opts.confirmDeletes === true });
+      })
       .then(
         (s) => {
           this.lastErrors.delete(userId);
           return s;
         },
         (e: unknown) => {
-          this.lastErrors.set(userId, e instanceof Error ? e.message : String(e));
+          const message = e instanceof Error ? e.message : String(e);
+          this.lastErrors.set(userId, message);
+          const finished = this.now();
+          this.lastRounds.set(userId, {
+            direction,
+            started_at: started.toISOString(),
+            finished_at: finished.toISOString(),
+            duration_ms: finished.getTime() - started.getTime(),
+            outcome: 'failed',
+            changed: false,
+            error: message,
+          });
           throw e;
         },
       );
     // The lock never rejects (the caller gets the error from `run`), so nothing goes unhandled.
-    const tracked: Promise<void> = run.then(
-      () => this.release(userId, tracked),
-      () => this.release(userId, tracked),
-    );
+    // It is held until the work after the round (the description line) is done too, so the
+    // user's next round starts after it and two lines are never written out of order.
+    const afterwards = (): Promise<unknown> => {
+      const after = this.afterRounds.get(userId);
+      this.afterRounds.delete(userId);
+      return after ?? Promise.resolve();
+    };
+    const tracked: Promise<void> = run
+      .then(afterwards, afterwards)
+      .then(
+        () => this.release(userId, tracked),
+        () => this.release(userId, tracked),
+      );
     this.locks.set(userId, tracked);
+    this.running.set(userId, run);
+    const ran = (): void => {
+      if (this.running.get(userId) === run) this.running.delete(userId);
+    };
+    run.then(ran, ran);
     return run;
   }
 
-  private async lockedRound(userId: string, direction: Direction): Promise<SyncSummary> {
+  private async lockedRound(userId: string, round: KbRoundOptions): Promise<SyncSummary> {
     const done = this.opts.onRoundStart?.();
     try {
       const summary = await (this.opts.lock
-        ? this.opts.lock.run(userId, () => this.round(userId, direction))
-        : this.round(userId, direction));
+        ? this.opts.lock.run(userId, () => this.round(userId, round))
+        : this.round(userId, round));
       done?.(true);
       return summary;
     } catch (e) {
@@ -105,7 +150,7 @@ export class KbSync {
     }
   }
 
-  private round(userId: string, direction: Direction): Promise<SyncSummary> {
+  private round(userId: string, round: KbRoundOptions): Promise<SyncSummary> {
     const { client, store, extensions, userMap, logger } = this.opts;
     return runKbRound(
       {
@@ -118,10 +163,14 @@ export class KbSync {
         userMap,
         logger,
         now: this.now,
-        onFinished: (lastSync) => this.lastSyncs.set(userId, lastSync),
+        onFinished: (lastSync, last, after) => {
+          this.lastSyncs.set(userId, lastSync);
+          this.lastRounds.set(userId, last);
+          this.afterRounds.set(userId, after);
+        },
       },
       userId,
-      direction,
+      round,
     );
   }
 
@@ -134,55 +183,35 @@ export class KbSync {
     await Promise.allSettled([...this.locks.values()]);
   }
 
-  async status(userId: string): Promise<UserKbStatus> {
+  /** Every path's KB state (kb-status.ts), one page of it, the counts and the last round. */
+  async status(userId: string, query: StatusQuery = { offset: 0, limit: STATUS_PAGE_DEFAULT }): Promise<UserKbStatus> {
     const state = await loadState(this.opts.store.stateDir(userId), userId);
     const { files } = await this.opts.store.list(userId).catch(() => ({ files: [] })); // status works without the listing (a workspace being created): files show from the state alone
     const { maxFileBytes } = this.opts;
     const { exclusion } = await loadKbExclusion(this.opts.store, userId, files, maxFileBytes).catch(() => ({
       exclusion: kbExclusion({ files, youlabignore: [], maxFileBytes }),
     })); // .youlabignore changing while read: this answer goes by the defaults alone, the next one by the file
-    const out: FileStatus[] = [];
-    for (const f of files) {
-      const base = state.files[f.path];
-      const failure = state.failures[f.path];
-      const pending = state.pending[f.path];
-      const rule = exclusion.ruleFor(f.path);
-      if (rule !== undefined) {
-        out.push({ path: f.path, state: 'ignored', hash: f.hash, rule });
-      } else if (base && base.hash === f.hash) {
-        out.push({ path: f.path, state: 'synced', hash: f.hash, openwebui_file_id: base.openwebui_file_id });
-      } else if (failure && failure.side === 'to_openwebui' && failure.hash === f.hash) {
-        out.push({
-          path: f.path,
-          state: 'failed',
-          hash: f.hash,
-          reason: failure.reason,
-          message: failure.message,
-          next_retry_at: failure.next_retry_at,
-        });
-      } else if (!extensionAllowed(f.path, this.opts.extensions)) {
-        out.push({ path: f.path, state: 'skipped', hash: f.hash, reason: 'unsupported_type' });
-      } else if (pending && pending.hash === f.hash) {
-        out.push({ path: f.path, state: 'pending', hash: f.hash, reason: 'processing', openwebui_file_id: pending.openwebui_file_id });
-      } else {
-        out.push({ path: f.path, state: 'pending', hash: f.hash });
-      }
-    }
-    const listed = new Set(out.map((f) => f.path));
-    for (const [path, f] of Object.entries(state.failures)) {
-      if (f.side !== 'from_openwebui' || listed.has(path)) continue;
-      out.push({ path, state: 'failed', hash: f.hash, reason: f.reason, message: f.message, next_retry_at: f.next_retry_at });
-    }
+    const all = fileStatuses({ state, files, exclusion, extensions: this.opts.extensions });
     const err = this.lastErrors.get(userId);
+    const lastRound = newer(state.last_round, this.lastRounds.get(userId));
+    const guard = Object.values(state.held)[0]?.reason ?? null;
     return {
       knowledge_id: state.knowledge_id,
       knowledge_name: this.knowledgeName(userId),
       last_sync: latest(state.last_sync, this.lastSyncs.get(userId)),
       running: this.isRunning(userId),
       ...(err ? { last_error: err } : {}),
-      files: out.sort((a, b) => a.path.localeCompare(b.path)),
+      guard,
+      last_round: lastRound,
+      ...statusPage(all, query),
     };
   }
+}
+
+function newer(a: LastRound | null, b: LastRound | undefined): LastRound | null {
+  if (!b) return a;
+  if (!a) return b;
+  return Date.parse(b.finished_at) >= Date.parse(a.finished_at) ? b : a;
 }
 
 function latest(a: string | null, b: string | undefined): string | null {

@@ -142,6 +142,8 @@ export interface Plan {
   held: Hold[];
   /** Set when the mass-delete guard stopped this round's deletes. */
   guard?: string;
+  /** The delete steps the guard held back (none when `guard` is unset). */
+  guarded: Step[];
 }
 
 export interface PlanInput {
@@ -155,6 +157,12 @@ export interface PlanInput {
   localRootGone?: boolean;
   /** Paths that never go to the KB (exclude.ts); none when absent. */
   exclusion?: KbExclusion;
+  /**
+   * Deletes the user confirmed after the guard held them (path -> the base hash it held them at):
+   * such a delete is carried out and not weighed again, unless the workspace folder is missing
+   * (never confirmable) or the path's base moved on since.
+   */
+  confirmed?: ReadonlyMap<string, string>;
 }
 
 /** The round's steps, deletes first so a rename never trips duplicate detection. */
@@ -312,25 +320,28 @@ function planPath(input: PlanInput, a: PlannedAction, steps: Step[], held: Hold[
  * cannot hide such a rule.
  */
 function guardDeletes(input: PlanInput, baseCount: number, steps: Step[], held: Hold[]): Plan {
-  const isRemoval = (s: Step): boolean => s.kind === 'delete-remote' && s.excluded !== undefined;
-  const localDeletes = steps.filter((s) => s.kind === 'delete-local').length;
-  const remoteDeletes = steps.filter((s) => s.kind === 'delete-remote' && !isRemoval(s)).length;
-  const removals = steps.filter(isRemoval).length;
   const gone = Boolean(input.localRootGone);
+  const isDelete = (s: Step): boolean => s.kind === 'delete-local' || s.kind === 'delete-remote';
+  const confirmed = (s: Step): boolean =>
+    !gone && isDelete(s) && input.confirmed?.get(s.path) !== undefined && input.confirmed.get(s.path) === input.state.files[s.path]?.hash;
+  const isRemoval = (s: Step): boolean => s.kind === 'delete-remote' && s.excluded !== undefined && !confirmed(s);
+  const localDeletes = steps.filter((s) => s.kind === 'delete-local' && !confirmed(s)).length;
+  const remoteDeletes = steps.filter((s) => s.kind === 'delete-remote' && !isRemoval(s) && !confirmed(s)).length;
+  const removals = steps.filter(isRemoval).length;
   const verdict = massDeleteGuard({ baseCount, localDeletes, remoteDeletes, localRootGone: gone && remoteDeletes > 0 });
   // A missing workspace read as no rules at all (no .youlabignore, no sizes): hold the removals too.
   const rules = massDeleteGuard({ baseCount, localDeletes: 0, remoteDeletes: removals, localRootGone: gone && removals > 0 });
-  const stopped = (s: Step): boolean =>
-    isRemoval(s) ? rules.stop : (s.kind === 'delete-local' || s.kind === 'delete-remote') && verdict.stop;
+  const stopped = (s: Step): boolean => !confirmed(s) && (isRemoval(s) ? rules.stop : isDelete(s) && verdict.stop);
   const reasons = [
     ...(verdict.stop ? [verdict.reason] : []),
     ...(rules.stop
       ? [gone ? `the workspace folder is missing: ${removals} removals by the ignore rules wait` : `the ignore rules would remove ${removals} of ${baseCount} files from the KB (over 50%): they stay there`]
       : []),
   ];
-  const order = (s: Step): number => (s.kind === 'delete-remote' || s.kind === 'delete-local' ? 0 : 1);
+  const order = (s: Step): number => (isDelete(s) ? 0 : 1);
   const kept = steps.filter((s) => !stopped(s)).sort((a, b) => order(a) - order(b));
-  return reasons.length > 0 ? { steps: kept, held, guard: reasons.join('; ') } : { steps: kept, held };
+  const guarded = steps.filter(stopped);
+  return reasons.length > 0 ? { steps: kept, held, guard: reasons.join('; '), guarded } : { steps: kept, held, guarded };
 }
 
 /**

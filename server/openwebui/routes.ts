@@ -7,11 +7,29 @@ import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../../shared/protocol.ts';
 import { OpenWebUIError } from './http.ts';
-import type { KbSync } from './kb-sync.ts';
+import { STATUS_PAGE_DEFAULT, STATUS_PAGE_MAX, type KbSync } from './kb-sync.ts';
+import { FILE_SYNC_STATES, type FileSyncState } from './kb-types.ts';
 import { SyncRounds, type RoundOutcome } from './sync-rounds.ts';
 
 export const SyncRequestSchema = z
-  .object({ direction: z.enum(['to_openwebui', 'from_openwebui', 'bidirectional']).default('bidirectional') })
+  .object({
+    direction: z.enum(['to_openwebui', 'from_openwebui', 'bidirectional']).default('bidirectional'),
+    /** Carry out the deletes the mass-delete guard held in the last round (`held` in GET .../status). */
+    confirm_deletes: z.boolean().default(false),
+  })
+  .strict();
+
+/** `GET .../status?offset=&limit=&state=failed,held`: one page, optionally of some states only. */
+export const StatusQuerySchema = z
+  .object({
+    offset: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(STATUS_PAGE_MAX).default(STATUS_PAGE_DEFAULT),
+    state: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : []))
+      .pipe(z.array(z.enum(FILE_SYNC_STATES as [FileSyncState, ...FileSyncState[]]))),
+  })
   .strict();
 
 export interface KbRouteDeps {
@@ -80,8 +98,8 @@ export function registerKbRoutes(router: Router, deps: KbRouteDeps, base = '/use
         return send(res, 'openwebui_unavailable', `Open WebUI sync is off: ${deps.disabledReason ?? 'not configured'}`);
       }
       const userId = userOf(req, res);
-      const { direction } = parsed.data;
-      const round = rounds.start(userId, direction, deps.sync.sync(userId, direction));
+      const { direction, confirm_deletes: confirmDeletes } = parsed.data;
+      const round = rounds.start(userId, direction, deps.sync.sync(userId, direction, { confirmDeletes }));
       const ended = await within(round.outcome, waitMs);
       if (!ended) {
         const statusUrl = `${req.baseUrl}${base.replace(':user_id', encodeURIComponent(userId))}/sync/${round.id}`;
@@ -106,6 +124,10 @@ export function registerKbRoutes(router: Router, deps: KbRouteDeps, base = '/use
   router.get(`${base}/status`, async (req, res, next) => {
     try {
       const userId = userOf(req, res);
+      const query = StatusQuerySchema.safeParse(req.query);
+      if (!query.success) {
+        return send(res, 'bad_request', `invalid status query: ${query.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      }
       if (!deps.sync) {
         return res.json({
           user_id: userId,
@@ -116,7 +138,8 @@ export function registerKbRoutes(router: Router, deps: KbRouteDeps, base = '/use
         });
       }
       const version = await deps.version?.().catch(() => undefined); // an unreachable Open WebUI is reported as no version, not as an error of this route
-      const st = await deps.sync.status(userId);
+      const { offset, limit, state } = query.data;
+      const st = await deps.sync.status(userId, { offset, limit, states: new Set(state) });
       res.json({
         user_id: userId,
         openwebui: { configured: true, url: deps.openwebuiUrl, reachable: version !== undefined, version: version ?? null },

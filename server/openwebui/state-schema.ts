@@ -56,6 +56,35 @@ export const FailureSchema = z.object({
   next_retry_at: z.string(),
 }) satisfies z.ZodType<Failure>;
 
+/**
+ * A delete the mass-delete guard held back in the last round (docs/SYNC-SPEC.md invariant 10):
+ * `delete_in_openwebui` (the workspace file is gone, the KB still has it), `delete_in_workspace`
+ * (removed in the KB, the workspace still has it) or `remove_from_openwebui` (an ignore rule now
+ * leaves the path out; `rule` says which). `hash` is the base the delete would act on.
+ */
+export const HeldDeleteSchema = z.object({
+  action: z.enum(['delete_in_openwebui', 'delete_in_workspace', 'remove_from_openwebui']),
+  hash: z.string(),
+  reason: z.string(),
+  rule: z.string().optional(),
+  since: z.string(),
+});
+export type HeldDelete = z.infer<typeof HeldDeleteSchema>;
+
+/** How the last round went: `GET .../status` shows it, the KB's description line says it. */
+export const LastRoundSchema = z.object({
+  direction: z.enum(['to_openwebui', 'from_openwebui', 'bidirectional']),
+  started_at: z.string(),
+  finished_at: z.string(),
+  duration_ms: z.number(),
+  /** `ok`; `guarded`: it ran but the guard held deletes back; `failed`: it stopped (`error` says why). */
+  outcome: z.enum(['ok', 'guarded', 'failed']),
+  /** It changed something (in the KB, the workspace or the state). */
+  changed: z.boolean(),
+  error: z.string().optional(),
+});
+export type LastRound = z.infer<typeof LastRoundSchema>;
+
 export const SyncStateSchema = z.object({
   version: z.literal(1),
   user_id: z.string(),
@@ -64,9 +93,12 @@ export const SyncStateSchema = z.object({
   files: z.record(z.string(), FileStateSchema),
   pending: z.record(z.string(), PendingSchema).default({}),
   failures: z.record(z.string(), FailureSchema).default({}),
+  /** Deletes the guard held back in the last round; replaced by every round. */
+  held: z.record(z.string(), HeldDeleteSchema).default({}),
+  last_round: LastRoundSchema.nullable().default(null),
 });
 export type SyncState = z.infer<typeof SyncStateSchema>;
 
 export function emptyState(userId: string): SyncState {
-  return { version: 1, user_id: userId, knowledge_id: null, last_sync: null, files: {}, pending: {}, failures: {} };
+  return { version: 1, user_id: userId, knowledge_id: null, last_sync: null, files: {}, pending: {}, failures: {}, held: {}, last_round: null };
 }

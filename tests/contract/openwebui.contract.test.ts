@@ -264,7 +264,7 @@ describe.each(targets)('Open WebUI KB contract: $name', ({ name, start }) => {
     const pendingId = (await readState()).pending['slow.md']?.openwebui_file_id;
     expect(pendingId).toBeDefined();
     const status = await impatient.status(uid);
-    expect(status.files).toEqual([expect.objectContaining({ path: 'slow.md', state: 'pending' })]);
+    expect(status.files).toEqual([expect.objectContaining({ path: 'slow.md', state: 'processing' })]);
 
     // Next round: the same upload is picked up (no second upload) and added.
     await new Promise((r) => setTimeout(r, 3_500));
@@ -328,7 +328,7 @@ describe.each(targets)('Open WebUI KB contract: $name', ({ name, start }) => {
     expect(status.files.map((f) => [f.path, f.state, f.reason])).toEqual([
       ['broken.pdf', 'failed', 'processing_failed'],
       ['empty.md', 'failed', 'processing_failed'],
-      ['image.bin', 'skipped', 'unsupported_type'],
+      ['image.bin', 'ignored', 'unsupported_type'],
       ['ok.md', 'synced', undefined],
     ]);
   });

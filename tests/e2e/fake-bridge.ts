@@ -3,7 +3,7 @@
 // settings rules, with canned data from a scenario. Bundled by global-setup.ts and injected with
 // page.addInitScript before the page's script runs.
 import { BRIDGE_NAME, EVENT_CHANNELS, isInvokeChannel } from '../../app/ipc/channels.ts';
-import type { EventChannel, EventOf, SettingsInput, SettingsView, YoulabApi } from '../../app/ipc/contract.ts';
+import type { EventChannel, EventOf, KbView, SettingsInput, SettingsView, YoulabApi } from '../../app/ipc/contract.ts';
 import { validateFields } from '../../app/main/settings-rules.ts';
 import type { ActivityEntry, ConflictInfo, DeletedList, EngineStatus, KeptVersion, Resolution } from '../../app/engine-api/types.ts';
 import type { ActionResult, VersionPreview } from '../../app/ipc/contract.ts';
@@ -23,6 +23,10 @@ export interface Scenario {
   resolveFailures?: Record<string, string>;
   activity: ActivityEntry[];
   status: EngineStatus;
+  /** The knowledge-base section (issue 13): what kb:status answers, and after kb:confirm-deletes. */
+  kb?: KbView;
+  kbAfterConfirm?: KbView;
+  kbConfirmResult?: { ok: boolean; message?: string };
   /** History and trash (issue 15): kept versions per path, previews per version id, deleted files, failures per id. */
   history?: HistoryScenario;
 }
@@ -58,6 +62,7 @@ function installFakeBridge(scenario: Scenario): void {
   let conflicts = [...scenario.conflicts];
   let view = { ...scenario.settings };
   let storedKey = scenario.storedKey;
+  let kbView: KbView = scenario.kb ?? { available: false, message: 'The hub does not sync a knowledge base: not configured.' };
   const record: FakeRecord = {
     calls: [],
     saved: [],
@@ -127,6 +132,13 @@ function installFakeBridge(scenario: Scenario): void {
     'window:close': () => ({ ok: true }),
     'log:write': () => ({ ok: true }),
     ...historyHandlers(scenario.history),
+    // The knowledge-base leg (issue 13).
+    'kb:status': () => kbView,
+    'kb:confirm-deletes': () => {
+      kbView = scenario.kbAfterConfirm ?? kbView;
+      return scenario.kbConfirmResult ?? { ok: true };
+    },
+    'kb:open-webui': () => ({ ok: Boolean(kbView.openWebuiUrl) }),
   };
 
   const api: YoulabApi = {

@@ -283,12 +283,25 @@ export function asUser(target: OpenWebUITarget, token: string) {
     async deleteKnowledge(kbId: string): Promise<void> {
       await http.delete(`api/v1/knowledge/${kbId}/delete`);
     },
-    /** The KB's files (the first 1000: admins may ask for that many a page, others get 30). */
+    /** The KB's files, every page (admins may ask for 1000 a page, others get 30). */
     async knowledgeFiles(kbId: string): Promise<KbFileView[]> {
-      const r = await http(`api/v1/knowledge/${kbId}/files`, {
-        searchParams: { page: 1, limit: 1000, order_by: 'created_at', direction: 'asc' },
-      }).json<{ items: KbFileView[] }>();
-      return r.items;
+      const out: KbFileView[] = [];
+      for (let page = 1; page < 1000; page++) {
+        const r = await http(`api/v1/knowledge/${kbId}/files`, {
+          searchParams: { page, limit: 1000, order_by: 'created_at', direction: 'asc' },
+        }).json<{ items: KbFileView[]; total?: number }>();
+        out.push(...r.items);
+        if (r.items.length === 0 || out.length >= (r.total ?? 0)) break;
+      }
+      return out;
+    },
+    /** The KB's record (its description among it). */
+    async knowledge(kbId: string): Promise<{ id: string; name: string; description: string; updated_at?: number }> {
+      return http(`api/v1/knowledge/${kbId}`).json();
+    },
+    /** Edit the KB's name and description, as in the web UI. */
+    async updateKnowledge(kbId: string, name: string, description: string): Promise<void> {
+      await http.post(`api/v1/knowledge/${kbId}/update`, { json: { name, description } });
     },
     /** The folders directly under `parentId` (null: the KB's root). */
     async directories(kbId: string, parentId: string | null): Promise<{ id: string; name: string }[]> {
@@ -459,13 +472,22 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, ti
   }
 }
 
-/** The KB of a hub user as the admin sees it: id and the paths of its files (hub metadata path, else basename). */
-export async function kbOf(target: OpenWebUITarget, userId: string, prefix = 'workspace'): Promise<{ id: string; paths: string[]; ids: string[] } | undefined> {
+/** The KB of a hub user as the admin sees it: id, description and the paths of its files (hub metadata path, else basename); every page of both lists. */
+export async function kbOf(
+  target: OpenWebUITarget,
+  userId: string,
+  prefix = 'workspace',
+): Promise<{ id: string; description: string; paths: string[]; ids: string[] } | undefined> {
   const admin = got.extend({ prefixUrl: target.url, headers: { authorization: `Bearer ${target.adminApiKey}` }, retry: { limit: 0 } });
-  const list = await admin('api/v1/knowledge/', { searchParams: { page: 1 } }).json<{ items: { id: string; name: string }[] } | { id: string; name: string }[]>();
-  const items = Array.isArray(list) ? list : list.items;
-  const kb = items.find((k) => k.name === `${prefix}-${userId}`);
+  let kb: { id: string; name: string; description?: string | null } | undefined;
+  for (let page = 1; page < 1000 && !kb; page++) {
+    type Kb = { id: string; name: string; description?: string | null };
+    const list = await admin('api/v1/knowledge/', { searchParams: { page } }).json<{ items: Kb[]; total?: number } | Kb[]>();
+    const items = Array.isArray(list) ? list : list.items;
+    kb = items.find((k) => k.name === `${prefix}-${userId}`);
+    if (Array.isArray(list) || items.length === 0) break;
+  }
   if (!kb) return undefined;
   const files = await asUser(target, target.adminApiKey).knowledgeFiles(kb.id);
-  return { id: kb.id, paths: files.map((f) => f.meta?.data?.path ?? f.filename).sort(), ids: files.map((f) => f.id) };
+  return { id: kb.id, description: kb.description ?? '', paths: files.map((f) => f.meta?.data?.path ?? f.filename).sort(), ids: files.map((f) => f.id) };
 }

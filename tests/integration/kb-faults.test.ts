@@ -92,7 +92,7 @@ describe('KB sync against the emulator with faults', () => {
     const s1 = await sync.sync(uid);
     expect(s1.pending).toEqual(['slow.md']);
     expect(kbFiles(s1.knowledge_id)).toHaveLength(0);
-    expect((await sync.status(uid)).files[0]).toMatchObject({ path: 'slow.md', state: 'pending', reason: 'processing' });
+    expect((await sync.status(uid)).files[0]).toMatchObject({ path: 'slow.md', state: 'processing', reason: 'processing' });
     await new Promise((r) => setTimeout(r, 1_200));
     const s2 = await sync.sync(uid);
     expect(s2.uploaded).toEqual(['slow.md']);
@@ -276,6 +276,24 @@ describe('KB sync against the emulator with faults', () => {
     expect(sync.isRunning(uid)).toBe(false);
   });
 
+  it('the description line never takes back what the user typed while the round ran', async () => {
+    const { uid, store, sync } = await world(emu);
+    await putFile(store, uid, 'a.md', 'alpha\n');
+    const s1 = await sync.sync(uid);
+    await sync.idle();
+    const kb = emu.knowledge.get(s1.knowledge_id)!;
+    expect(kb.description.split('\n')[1]).toMatch(/^↻ Synced with your Ralph workspace · 1 file · /);
+    // The user edits the description in the web UI while the next round uploads.
+    await putFile(store, uid, 'b.md', 'bravo\n');
+    emu.onRequest = (method, path) => {
+      if (method === 'POST' && path === '/api/v1/files/') kb.description = 'My own words';
+    };
+    await sync.sync(uid);
+    await sync.idle();
+    emu.onRequest = undefined;
+    expect(kb.description).toMatch(/^My own words\n↻ Synced with your Ralph workspace · 2 files · \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
+  });
+
   it('the mass-delete guard stops a round that would empty the KB', async () => {
     const { uid, store, sync, kbFiles } = await world(emu);
     for (let i = 0; i < 12; i++) await putFile(store, uid, `n${i}.md`, `note ${i}\n`);
@@ -308,6 +326,11 @@ describe('KB sync against the emulator with faults', () => {
     const s2 = await sync.sync(uid);
     expect(s2.uploaded).toEqual(['a.md']);
     expect(s2.downloaded).toEqual(['web.md']);
+    await sync.idle(); // the line is written after the round's answer
+    // The hub's description line goes in through the update route, which writes the whole form on
+    // old releases (a missing access_control would make the KB public): access goes back unchanged.
+    expect(kb.description).toMatch(/^YouLab workspace of .*\n↻ Synced with your Ralph workspace · 3 files · /);
+    expect(kb.access_control).toEqual({ read: { user_ids: [uid], group_ids: [] }, write: { user_ids: [uid], group_ids: [] } });
     const s3 = await sync.sync(uid);
     expect([...s3.uploaded, ...s3.downloaded, ...s3.conflicts]).toEqual([]);
     expect(kbFiles(s1.knowledge_id)).toHaveLength(3);

@@ -100,7 +100,7 @@ describe('KB sync in a real hub (emulated Open WebUI)', () => {
     const byPath = Object.fromEntries(body.files.map((f) => [f.path, [f.state, f.reason]]));
     expect(byPath['agent/report.md']).toEqual(['synced', undefined]);
     expect(byPath['from-browser.md']).toEqual(['synced', undefined]);
-    expect(byPath['skip.bin']).toEqual(['skipped', 'unsupported_type']);
+    expect(byPath['skip.bin']).toEqual(['ignored', 'unsupported_type']);
   });
 
   it("another user's key cannot trigger or read this user's KB sync", async () => {

@@ -142,6 +142,37 @@ describe('planRound', () => {
     expect(planRound({ ...base, state: one, local: new Map(), remote: r1, direction: 'bidirectional' }).steps).toHaveLength(1);
     expect(planRound({ ...base, state: one, local: new Map(), remote: r1, direction: 'bidirectional', localRootGone: true }).guard).toBeDefined();
   });
+
+  it('confirmed deletes go through unweighed; new deletes, a moved base and a missing folder are still held', () => {
+    const files: Record<string, { hash: string; id: string }> = {};
+    for (let i = 0; i < 20; i++) files[`f${String(i).padStart(2, '0')}.md`] = { hash: H(String(i)), id: `id${i}` };
+    const st = stateWith(files);
+    const remote = viewRemote(Object.entries(files).map(([p, f]) => kbFile(f.id, p, p, { hub: true, path: p })), st);
+    // 12 of 20 deleted in the workspace: held, and the held steps are reported.
+    const local = new Map(Object.entries(files).slice(12).map(([p, f]) => [p, f.hash]));
+    const plan = planRound({ ...base, state: st, local, remote, direction: 'bidirectional' });
+    expect(plan.guard).toMatch(/12 of 20/);
+    expect(plan.guarded.map((s) => s.path)).toEqual(Object.keys(files).slice(0, 12));
+    const confirmed = new Map(plan.guarded.map((s) => [s.path, st.files[s.path]!.hash]));
+    const go = planRound({ ...base, state: st, local, remote, direction: 'bidirectional', confirmed });
+    expect(go.guard).toBeUndefined();
+    expect(go.guarded).toEqual([]);
+    expect(go.steps.filter((s) => s.kind === 'delete-remote')).toHaveLength(12);
+    // Two more deleted since the confirmation: only those are weighed (2 < 10, so they go too) ...
+    const fewer = new Map([...local].slice(2));
+    expect(planRound({ ...base, state: st, local: fewer, remote, direction: 'bidirectional', confirmed }).steps.filter((s) => s.kind === 'delete-remote')).toHaveLength(14);
+    // ... but ten more would be weighed on their own and held.
+    const many = planRound({ ...base, state: st, local: new Map(), remote, direction: 'bidirectional', confirmed: new Map([...confirmed].slice(0, 2)) });
+    expect(many.guard).toMatch(/18 of 20/);
+    expect(many.steps.filter((s) => s.kind === 'delete-remote')).toHaveLength(2);
+    // A base that moved since it was held is not what the user confirmed.
+    const moved = new Map([...confirmed].map(([p]) => [p, H('other')]));
+    expect(planRound({ ...base, state: st, local, remote, direction: 'bidirectional', confirmed: moved }).guard).toMatch(/12 of 20/);
+    // A missing workspace folder is never confirmable.
+    const gone = planRound({ ...base, state: st, local: new Map(), remote, direction: 'bidirectional', confirmed, localRootGone: true });
+    expect(gone.guard).toBeDefined();
+    expect(gone.steps.filter((s) => s.kind === 'delete-remote')).toEqual([]);
+  });
 });
 
 describe('planRound: what the rules exclude, and conflict copies', () => {

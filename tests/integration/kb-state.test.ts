@@ -68,7 +68,9 @@ const TODAY = `{
       "failed_at": "2026-01-28T11:00:00.000Z",
       "next_retry_at": "2026-01-28T11:01:00.000Z"
     }
-  }
+  },
+  "held": {},
+  "last_round": null
 }
 `;
 
@@ -139,8 +141,10 @@ describe('KB sync state file', () => {
     const bare = JSON.parse(TODAY) as Record<string, unknown>;
     delete bare['pending'];
     delete bare['failures'];
+    delete bare['held'];
+    delete bare['last_round'];
     const bareState = await loadState(await stateDirWith(JSON.stringify(bare)), 'u1');
-    expect(bareState).toMatchObject({ knowledge_id: 'kb-1', pending: {}, failures: {} });
+    expect(bareState).toMatchObject({ knowledge_id: 'kb-1', pending: {}, failures: {}, held: {}, last_round: null });
     expect(bareState.files['notes.md']?.hash).toBe(NOTES);
   });
 
@@ -159,7 +163,17 @@ describe('KB sync state file', () => {
     const status = await sync.status('u1');
     expect(status).toMatchObject({ knowledge_id: 'kb-1', last_sync: '2026-01-28T11:00:00.000Z', running: false });
     expect(status.files).toEqual([
-      { path: 'big.pdf', state: 'failed', hash: REPORT, reason: 'workspace_refused', message: 'file too large', next_retry_at: '2026-01-28T11:01:00.000Z' },
+      {
+        path: 'big.pdf',
+        state: 'failed',
+        hash: REPORT,
+        reason: 'workspace_refused',
+        message: 'file too large',
+        side: 'from_openwebui',
+        attempts: 1,
+        failed_at: '2026-01-28T11:00:00.000Z',
+        next_retry_at: '2026-01-28T11:01:00.000Z',
+      },
       { path: 'notes.md', state: 'synced', hash: NOTES, openwebui_file_id: 'f-notes' },
       {
         path: 'scan.pdf',
@@ -167,8 +181,12 @@ describe('KB sync state file', () => {
         hash: SCAN,
         reason: 'processing_failed',
         message: 'The content provided is empty.',
+        side: 'to_openwebui',
+        attempts: 2,
+        failed_at: '2026-01-28T11:00:00.000Z',
         next_retry_at: '2026-01-28T11:02:00.000Z',
       },
     ]);
+    expect(status.counts).toEqual({ total: 3, synced: 1, pending: 0, processing: 0, failed: 2, ignored: 0, held: 0 });
   });
 });

@@ -445,6 +445,21 @@ export class OpenWebUIEmulator {
       return kb;
     };
 
+    // 0.12.4: name and description only (access_grants dropped from the update); up to 0.7 the
+    // whole form is written, so a missing access_control becomes null (everyone reads).
+    app.post('/api/v1/knowledge/:id/update', auth, (req, res) => {
+      const kb = kbFor(req, res, 'write');
+      if (!kb) return;
+      const body = (req.body ?? {}) as { name?: unknown; description?: unknown; access_control?: unknown };
+      if (typeof body.name !== 'string' || typeof body.description !== 'string') {
+        return void res.status(422).json({ detail: [{ msg: 'Field required', loc: ['body', typeof body.name !== 'string' ? 'name' : 'description'] }] });
+      }
+      kb.name = body.name;
+      kb.description = body.description;
+      if (this.flavour === 'legacy') kb.access_control = body.access_control ?? null;
+      kb.updated_at = this.now();
+      res.json(this.kbOut(kb, this.flavour === 'legacy'));
+    });
     app.get('/api/v1/knowledge/:id', auth, (req, res) => {
       const kb = kbFor(req, res, 'read');
       if (kb) res.json(this.kbOut(kb, this.flavour === 'legacy'));
