@@ -135,6 +135,8 @@ export class OpenWebUIClient extends OpenWebUIHttp {
 
   /** Every file of a KB, oldest first (paged by the immutable created_at). */
   async listKnowledgeFiles(knowledgeId: string): Promise<OwuiFile[]> {
+    // Before 0.6.42 there is no /files route: the KB record inlines them.
+    if (!(await this.capabilities()).knowledgeFilesRoute) return this.inlineKnowledgeFiles(knowledgeId);
     const byId = new Map<string, OwuiFile>();
     let pagedApi = true;
     for (let page = 1; page < 10_000 && pagedApi; page++) {
@@ -146,18 +148,21 @@ export class OpenWebUIClient extends OpenWebUIHttp {
           searchParams: { page, limit: LIST_PAGE, order_by: 'created_at', direction: 'asc' },
         });
       } catch (e) {
-        // Before 0.6.42 there is no /files: the KB record inlines them.
-        if (e instanceof OpenWebUIError && (e.status === 404 || e.status === 405) && page === 1) {
-          const kb = await this.getKnowledge(knowledgeId);
-          if (!kb) throw e;
-          return kb.files ?? [];
-        }
+        // A build that says a newer version but lacks the route (its web page, 404 or 405).
+        if (e instanceof OpenWebUIError && e.routeMissing && page === 1) return this.inlineKnowledgeFiles(knowledgeId, e);
         throw e;
       }
       for (const f of res.items) byId.set(f.id, f);
       if (!res.paged || res.items.length === 0 || byId.size >= res.total) pagedApi = false;
     }
     return [...byId.values()];
+  }
+
+  /** The files a KB record carries inline (releases before 0.6.42). */
+  private async inlineKnowledgeFiles(knowledgeId: string, cause?: OpenWebUIError): Promise<OwuiFile[]> {
+    const kb = await this.getKnowledge(knowledgeId);
+    if (!kb) throw cause ?? new OpenWebUIError('not_found', `knowledge ${knowledgeId} is gone`, 404);
+    return kb.files ?? [];
   }
 
   async addFileToKnowledge(knowledgeId: string, fileId: string, directoryId?: string): Promise<void> {
@@ -270,12 +275,13 @@ export class OpenWebUIClient extends OpenWebUIHttp {
     let status: string;
     let error: string | undefined;
     try {
+      // Before 0.6.23 there is no status route: the record's data.status says it.
+      if (!(await this.capabilities()).processStatusRoute) throw new OpenWebUIError('error', 'no process/status route', 404, true);
       const res = await this.call(ProcessStatusSchema, `api/v1/files/${encodeURIComponent(id)}/process/status`);
       status = res.status;
       error = res.error ?? undefined;
     } catch (e) {
-      // Before 0.6.23 there is no status endpoint: read data.status from the record.
-      if (!(e instanceof OpenWebUIError) || (e.status !== 404 && e.status !== 405)) throw e;
+      if (!(e instanceof OpenWebUIError) || !e.routeMissing) throw e;
       const f = await this.getFile(id);
       if (!f) throw new OpenWebUIError('not_found', `file ${id} is gone`, 404);
       status = f.data?.status ?? 'completed';
