@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
+import { sendSpaPage } from './spa.ts';
 
 export interface EmuUser {
   id: string;
@@ -62,8 +63,8 @@ export interface HttpFault {
   path: RegExp;
   /** How many matching requests fail. */
   count: number;
-  /** 'drop' destroys the socket without an answer. */
-  kind: { status: number } | 'drop';
+  /** 'drop' destroys the socket without an answer; 'html' answers the web app's page with 200 (a missing route on a real server). */
+  kind: { status: number } | 'drop' | 'html';
 }
 
 export interface EmulatorFaults {
@@ -205,6 +206,7 @@ export class OpenWebUIEmulator {
           req.socket.destroy();
           return;
         }
+        if (fault.kind === 'html') return void sendSpaPage(res);
         res.status(fault.kind.status).json({ detail: 'injected fault' });
         return;
       }
