@@ -5,7 +5,7 @@
 // supported release; `npm run contract:matrix` runs every release of the matrix, one at a time
 // (YOULAB_OPENWEBUI_VENVS). With YOULAB_REAL_OPENWEBUI=required (CI) a real Open WebUI that is
 // missing or cannot start fails the suite, otherwise that part skips and says why.
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashBytes } from '../../shared/node/hash.ts';
@@ -34,6 +34,7 @@ import {
 } from '../helpers/openwebui.ts';
 
 import { startEmulator } from '../fakes/openwebui-emulator/index.ts';
+import { fixtureFile, probeShapes, recordingDrift, type Recording } from '../fakes/openwebui-emulator/shapes.ts';
 
 const targets: { name: string; venv?: string; start: () => Promise<OpenWebUITarget> }[] = [
   { name: 'emulator', start: async () => emulatorTarget(await startEmulator()) },
@@ -105,6 +106,21 @@ describe.each(targets)('Open WebUI KB contract: $name', ({ name, venv, start }) 
   function live(ctx: { skip: (note?: string) => void }): void {
     if (!target) ctx.skip(skipReason);
   }
+
+  it('answers in the shapes recorded from this release (the fixtures the emulator is checked against)', async (ctx) => {
+    live(ctx);
+    const t = target!;
+    if (t.kind !== 'real') ctx.skip('the emulator is compared with the recordings by tests/unit/openwebui-emulator-drift.test.ts');
+    const live_ = await probeShapes(t.url, t.adminApiKey);
+    const file = fixtureFile(t.version);
+    if (process.env.YOULAB_RECORD_FIXTURES === '1') {
+      await writeFile(file, `${JSON.stringify(live_, null, 2)}\n`);
+      console.log(`[contract] recorded ${file}`);
+    }
+    const recorded = await readFile(file, 'utf8').then((j) => JSON.parse(j) as Recording, () => undefined);
+    if (!recorded) ctx.skip(`no recording for ${t.version} (YOULAB_RECORD_FIXTURES=1 makes one)`);
+    expect(recordingDrift(recorded!, live_)).toEqual([]);
+  });
 
   it('detects the version and creates the per-user KB, private to that user, found again by name', async (ctx) => {
     live(ctx);
