@@ -12,6 +12,8 @@ import {
   OwuiFileSchema,
   OwuiUserSchema,
   ProcessStatusSchema,
+  UserListSchema,
+  UserRecordSchema,
   pageOf,
   type Directory,
   type Knowledge,
@@ -56,17 +58,13 @@ export class OpenWebUIClient extends OpenWebUIHttp {
     return this.call(OwuiUserSchema, 'api/v1/auths/');
   }
 
-  /** Find a user by email (admin key). */
+  /**
+   * Find a user by email (admin key): the admin's user listing, `GET /users/?query=` (every
+   * release; `/users/search` answers without emails before 0.12).
+   */
   async findUserByEmail(email: string): Promise<OwuiUser | undefined> {
-    const schema = pageOf(OwuiUserSchema).or(
-      z.looseObject({ users: OwuiUserSchema.array() }).transform((p) => ({
-        items: p.users,
-        total: p.users.length,
-        paged: true,
-      })),
-    );
-    const res = await this.call(schema, 'api/v1/users/search', { searchParams: { query: email } });
-    return res.items.find((u) => u.email?.toLowerCase() === email.toLowerCase());
+    const res = await this.call(UserListSchema, 'api/v1/users/', { searchParams: { query: email } });
+    return res.users.find((u) => u.email?.toLowerCase() === email.toLowerCase());
   }
 
   // ---- knowledge ----
@@ -89,14 +87,19 @@ export class OpenWebUIClient extends OpenWebUIHttp {
     return undefined;
   }
 
-  /** A user record (admin key); undefined when there is no such user. */
+  /** A user record with its role (admin key); undefined when there is no such user. */
   async getUser(id: string): Promise<OwuiUser | undefined> {
+    let u: z.infer<typeof UserRecordSchema>;
     try {
-      return await this.call(OwuiUserSchema, `api/v1/users/${encodeURIComponent(id)}`);
+      u = await this.call(UserRecordSchema, `api/v1/users/${encodeURIComponent(id)}`);
     } catch (e) {
       if (e instanceof OpenWebUIError && (e.kind === 'not_found' || e.status === 400)) return undefined;
       throw e;
     }
+    if (u.role !== undefined) return { ...u, id };
+    // 0.6.30 answers only name and picture here: the admin's full listing has the role.
+    const all = await this.call(UserListSchema, 'api/v1/users/all');
+    return all.users.find((x) => x.id === id);
   }
 
   /** undefined when the KB does not exist (any more). */
@@ -104,8 +107,8 @@ export class OpenWebUIClient extends OpenWebUIHttp {
     try {
       return await this.call(KnowledgeSchema, `api/v1/knowledge/${encodeURIComponent(id)}`, { retry: { limit: 1 } });
     } catch (e) {
-      // Missing KBs answer 404 (or 400/401 "not found" in some releases).
-      if (e instanceof OpenWebUIError && (e.kind === 'not_found' || /not found/i.test(e.message))) return undefined;
+      // Missing KBs answer 404 (0.12.4), or 401 "We could not find what you're looking for :/" (0.6.30).
+      if (e instanceof OpenWebUIError && (e.kind === 'not_found' || /not found|could not find/i.test(e.message))) return undefined;
       throw e;
     }
   }

@@ -14,6 +14,12 @@ export const OwuiUserSchema = z.looseObject({
 });
 export type OwuiUser = z.infer<typeof OwuiUserSchema>;
 
+/** `GET /users/{id}`: 0.12.4 answers the user; 0.6.30 only `{name, profile_image_url, active}`. */
+export const UserRecordSchema = OwuiUserSchema.partial({ id: true });
+
+/** The admin's user listings, `GET /users/?query=` and `GET /users/all` (every release). */
+export const UserListSchema = z.looseObject({ users: z.array(OwuiUserSchema), total: z.number().nullish() });
+
 export const FileMetaSchema = z
   .looseObject({
     name: z.string().nullish(),

@@ -315,7 +315,9 @@ export function asUser(target: OpenWebUITarget, token: string) {
       });
       // Before 0.6.42 the route is missing (the web page answers): the KB record inlines its files.
       if (!String(r.headers['content-type']).includes('json')) {
-        return (await http(`api/v1/knowledge/${kbId}`).json<{ files: KbFileView[] | null }>()).files ?? [];
+        // Those carry no `filename`: `meta.name` is the same basename.
+        const kb = await http(`api/v1/knowledge/${kbId}`).json<{ files: (KbFileView & { meta?: { name?: string } })[] | null }>();
+        return (kb.files ?? []).map((f) => ({ ...f, filename: f.filename ?? f.meta?.name ?? '' }));
       }
       return (JSON.parse(r.body) as { items: KbFileView[] }).items;
     },
