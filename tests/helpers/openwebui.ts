@@ -351,6 +351,11 @@ export function asUser(target: OpenWebUITarget, token: string) {
       });
       return r.statusCode;
     },
+    /** Whether the caller gets the record at `path`: 0.6.30 answers a KB the caller may not read with 200 and `null`. */
+    async sees(path: string): Promise<boolean> {
+      const r = await http(path, { throwHttpErrors: false });
+      return r.statusCode === 200 && r.body.trim() !== 'null';
+    },
     async status(path: string): Promise<number> {
       const r = await http(path, { throwHttpErrors: false });
       return r.statusCode;

@@ -314,7 +314,8 @@ export class OpenWebUIEmulator {
         return void res.status(400).json({ detail: `[ERROR: File type ${ext} is not allowed]` });
       }
       if (process && file.buffer.length === 0) {
-        return void res.status(400).json({ detail: EMPTY });
+        // 0.6.30's storage refuses it without saying why.
+        return void res.status(400).json({ detail: this.flavour === 'legacy' ? '[ERROR: Error uploading file]' : EMPTY });
       }
       const max = this.opts.maxFileSizeMb;
       if (max && file.buffer.length > max * 1024 * 1024) {
@@ -451,10 +452,14 @@ export class OpenWebUIEmulator {
 
     const kbFor = (req: Request, res: Response, perm: 'read' | 'write'): KbRec | undefined => {
       const kb = this.knowledge.get(String(req.params.id));
+      const getRecord = perm === 'read' && req.method === 'GET' && !req.path.endsWith('/files');
       if (!kb) {
-        res.status(perm === 'read' && req.method === 'GET' && !req.path.endsWith('/files') ? 404 : 400).json({
-          detail: 'We could not find what you were looking for :/',
-        });
+        // 0.6.30 answers a missing KB's record with 401.
+        res.status(getRecord ? (this.flavour === 'legacy' ? 401 : 404) : 400).json({ detail: "We could not find what you're looking for :/" });
+        return undefined;
+      }
+      if (this.flavour === 'legacy' && getRecord && !this.kbAccess(kb, me(res), perm)) {
+        res.json(null); // 0.6.30 answers a KB the caller may not read with 200 and null
         return undefined;
       }
       if (!this.kbAccess(kb, me(res), perm)) {
@@ -637,7 +642,8 @@ export class OpenWebUIEmulator {
       const names = body.collection_names ?? [];
       for (const n of names) {
         const kb = this.knowledge.get(n);
-        if (!kb || !this.kbAccess(kb, me(res), 'read')) {
+        // 0.6.30 checks no access here: any user who knows the id can query the KB.
+        if (!kb || (this.flavour === 'current' && !this.kbAccess(kb, me(res), 'read'))) {
           return void res.status(403).json({ detail: 'You do not have permission to access this resource.' });
         }
       }
