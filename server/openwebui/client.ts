@@ -2,7 +2,7 @@
 // transport in http.ts, parsed tolerantly across releases 0.6.x to 0.12.x (the traps:
 // docs/OPENWEBUI-API.md).
 import mime from 'mime-types';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { anyJson, OpenWebUIError, OpenWebUIHttp, toOpenWebUIError } from './http.ts';
 import {
   BatchAddAnswerSchema,
