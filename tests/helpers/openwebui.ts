@@ -308,7 +308,7 @@ export function asUser(target: OpenWebUITarget, token: string) {
     async deleteKnowledge(kbId: string): Promise<void> {
       await http.delete(`api/v1/knowledge/${kbId}/delete`);
     },
-    /** The KB's files (the first 1000: admins may ask for that many a page, others get 30). */
+    /** The KB's files, every page (admins may ask for 1000 a page on 0.12.4, others get 30). */
     async knowledgeFiles(kbId: string): Promise<KbFileView[]> {
       const r = await http(`api/v1/knowledge/${kbId}/files`, {
         searchParams: { page: 1, limit: 1000, order_by: 'created_at', direction: 'asc' },
@@ -319,7 +319,17 @@ export function asUser(target: OpenWebUITarget, token: string) {
         const kb = await http(`api/v1/knowledge/${kbId}`).json<{ files: (KbFileView & { meta?: { name?: string } })[] | null }>();
         return (kb.files ?? []).map((f) => ({ ...f, filename: f.filename ?? f.meta?.name ?? '' }));
       }
-      return (JSON.parse(r.body) as { items: KbFileView[] }).items;
+      // Releases before 0.12 ignore `limit` and answer 30 a page: read on until `total`.
+      const first = JSON.parse(r.body) as { items: KbFileView[]; total?: number };
+      const items = [...first.items];
+      for (let page = 2; items.length < (first.total ?? 0) && page < 1000; page++) {
+        const next = await http(`api/v1/knowledge/${kbId}/files`, {
+          searchParams: { page, limit: 1000, order_by: 'created_at', direction: 'asc' },
+        }).json<{ items: KbFileView[] }>();
+        if (next.items.length === 0) break;
+        items.push(...next.items);
+      }
+      return items;
     },
     /** The folders directly under `parentId` (null: the KB's root). */
     async directories(kbId: string, parentId: string | null): Promise<{ id: string; name: string }[]> {
