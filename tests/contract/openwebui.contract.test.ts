@@ -36,8 +36,8 @@ import {
 import { startEmulator } from '../fakes/openwebui-emulator/index.ts';
 import { fixtureFile, probeShapes, recordingDrift, type Recording } from '../fakes/openwebui-emulator/shapes.ts';
 
-/** The first release whose retrieval route refuses a KB the caller may not read (0.6.30 does not check). */
-const RETRIEVAL_ACCESS_FROM = '0.8.0';
+/** The first release whose retrieval route refuses a KB the caller may not read (0.6.30 and 0.8.12 do not check). */
+const RETRIEVAL_ACCESS_FROM = '0.12.0';
 
 const targets: { name: string; venv?: string; start: () => Promise<OpenWebUITarget> }[] = [
   { name: 'emulator', start: async () => emulatorTarget(await startEmulator()) },
