@@ -144,8 +144,8 @@ describe.each(targets)('Open WebUI KB contract: $name', ({ name, venv, start }) 
     expect(await web.sees(`api/v1/knowledge/${s.knowledge_id}`)).toBe(true);
     const other = await t.createUser('Other');
     expect(await asUser(t, other.token).sees(`api/v1/knowledge/${s.knowledge_id}`)).toBe(false);
-    // 0.6.30's retrieval route checks no access at all (any user who knows a KB's id can query it;
-    // docs/OPENWEBUI-API.md "Access"); later releases refuse.
+    // Before 0.12 the retrieval route does not check KB access (any user who knows a KB's id can
+    // query it; docs/OPENWEBUI-API.md "Access"); 0.12.4 refuses.
     if (versionAtLeast(t.version, RETRIEVAL_ACCESS_FROM)) {
       expect(await asUser(t, other.token).queryStatus(s.knowledge_id, 'plants')).not.toBe(200);
     }
