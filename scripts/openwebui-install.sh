@@ -49,7 +49,7 @@ fi
 # the release imports but does not declare shows up here and not in the middle of a test run.
 check_dir="$(mktemp -d)"
 trap 'rm -rf "$check_dir"' EXIT
-if ! env -i PATH="$PATH" HOME="$check_dir" DATA_DIR="$check_dir" HF_HOME="$check_dir/hf" \
+if ! env -i PATH="$PATH" HOME="$check_dir" DATA_DIR="$check_dir" HF_HOME="$check_dir/hf" WEBUI_SECRET_KEY=install-check \
      OFFLINE_MODE=true HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 RAG_EMBEDDING_ENGINE=openai \
      RAG_EMBEDDING_MODEL=hashed-bow RAG_OPENAI_API_BASE_URL=http://127.0.0.1:9/v1 RAG_RERANKING_MODEL= \
      RAG_EMBEDDING_MODEL_AUTO_UPDATE=false WHISPER_MODEL_AUTO_UPDATE=false \
