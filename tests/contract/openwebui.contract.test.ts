@@ -36,8 +36,8 @@ import {
 import { startEmulator } from '../fakes/openwebui-emulator/index.ts';
 import { fixtureFile, probeShapes, recordingDrift, type Recording } from '../fakes/openwebui-emulator/shapes.ts';
 
-/** The first release whose retrieval route refuses a KB the caller may not read (0.6.30 and 0.8.12 do not check). */
-const RETRIEVAL_ACCESS_FROM = '0.12.0';
+/** The first release checked to refuse a retrieval query on a KB the caller may not read (0.6.30 and 0.8.12 answer it). */
+const RETRIEVAL_ACCESS_FROM = '0.9.6';
 
 const targets: { name: string; venv?: string; start: () => Promise<OpenWebUITarget> }[] = [
   { name: 'emulator', start: async () => emulatorTarget(await startEmulator()) },
@@ -144,8 +144,8 @@ describe.each(targets)('Open WebUI KB contract: $name', ({ name, venv, start }) 
     expect(await web.sees(`api/v1/knowledge/${s.knowledge_id}`)).toBe(true);
     const other = await t.createUser('Other');
     expect(await asUser(t, other.token).sees(`api/v1/knowledge/${s.knowledge_id}`)).toBe(false);
-    // Before 0.12 the retrieval route does not check KB access (any user who knows a KB's id can
-    // query it; docs/OPENWEBUI-API.md "Access"); 0.12.4 refuses.
+    // Up to 0.8.12 the retrieval route does not check KB access (any user who knows a KB's id can
+    // query it; docs/OPENWEBUI-API.md "Access"); 0.9.6 and 0.12.4 refuse.
     if (versionAtLeast(t.version, RETRIEVAL_ACCESS_FROM)) {
       expect(await asUser(t, other.token).queryStatus(s.knowledge_id, 'plants')).not.toBe(200);
     }
