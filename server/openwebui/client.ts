@@ -8,6 +8,7 @@ import {
   BatchAddAnswerSchema,
   DirectoryListingSchema,
   DirectorySchema,
+  FolderPageSchema,
   KnowledgeSchema,
   OwuiFileSchema,
   OwuiUserSchema,
@@ -157,6 +158,33 @@ export class OpenWebUIClient extends OpenWebUIHttp {
       }
       for (const f of res.items) byId.set(f.id, f);
       if (!res.paged || res.items.length === 0 || byId.size >= res.total) pagedApi = false;
+    }
+    const files = [...byId.values()];
+    // 0.9.6 has folders but lists files without theirs: learn them folder by folder.
+    if (files.some((f) => f.directory_path === undefined) && (await this.capabilities()).directories) {
+      return this.withFolders(knowledgeId, files);
+    }
+    return files;
+  }
+
+  /** `files` with `directory_id` and `directory_path` from one listing per KB folder (0.9.6). */
+  private async withFolders(knowledgeId: string, files: OwuiFile[]): Promise<OwuiFile[]> {
+    const byId = new Map(files.map((f) => [f.id, { ...f, directory_id: null, directory_path: '' } as OwuiFile]));
+    const queue: { id: string | null; path: string }[] = [{ id: null, path: '' }];
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const { id, path } = next;
+      for (let page = 1, seen = 0; page < 10_000; page++) {
+        const res = await this.call(FolderPageSchema, `api/v1/knowledge/${encodeURIComponent(knowledgeId)}/files`, {
+          searchParams: { page, limit: LIST_PAGE, directory_id: id ?? '' },
+        });
+        if (page === 1) for (const d of res.directories ?? []) queue.push({ id: d.id, path: path ? `${path}/${d.name}` : d.name });
+        for (const it of res.items) {
+          const f = byId.get(it.id);
+          if (f && id !== null) byId.set(it.id, { ...f, directory_id: id, directory_path: path });
+        }
+        seen += res.items.length;
+        if (res.items.length === 0 || seen >= (res.total ?? seen)) break;
+      }
     }
     return [...byId.values()];
   }

@@ -91,6 +91,13 @@ export type Directory = z.infer<typeof DirectorySchema>;
 
 export const DirectoryListingSchema = z.looseObject({ directories: z.array(DirectorySchema).nullish() });
 
+/** One page of one KB folder: its files (ids are enough) and its subfolders. */
+export const FolderPageSchema = z.looseObject({
+  items: z.array(z.looseObject({ id: z.string() })),
+  total: z.number().nullish(),
+  directories: z.array(DirectorySchema).nullish(),
+});
+
 /**
  * The answer of `POST /knowledge/{id}/files/batch/add` (0.12.4): the KB with every file it now
  * holds. (The route also collects a reason per refused file, but its answer's model has no field
