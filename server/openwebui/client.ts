@@ -2,16 +2,19 @@
 // transport in http.ts, parsed tolerantly across releases 0.6.x to 0.12.x (the traps:
 // docs/OPENWEBUI-API.md).
 import mime from 'mime-types';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { anyJson, OpenWebUIError, OpenWebUIHttp, toOpenWebUIError } from './http.ts';
 import {
   BatchAddAnswerSchema,
   DirectoryListingSchema,
   DirectorySchema,
+  FolderPageSchema,
   KnowledgeSchema,
   OwuiFileSchema,
   OwuiUserSchema,
   ProcessStatusSchema,
+  UserListSchema,
+  UserRecordSchema,
   pageOf,
   type Directory,
   type Knowledge,
@@ -56,17 +59,13 @@ export class OpenWebUIClient extends OpenWebUIHttp {
     return this.call(OwuiUserSchema, 'api/v1/auths/');
   }
 
-  /** Find a user by email (admin key). */
+  /**
+   * Find a user by email (admin key): the admin's user listing, `GET /users/?query=` (every
+   * release; `/users/search` answers without emails before 0.12).
+   */
   async findUserByEmail(email: string): Promise<OwuiUser | undefined> {
-    const schema = pageOf(OwuiUserSchema).or(
-      z.looseObject({ users: OwuiUserSchema.array() }).transform((p) => ({
-        items: p.users,
-        total: p.users.length,
-        paged: true,
-      })),
-    );
-    const res = await this.call(schema, 'api/v1/users/search', { searchParams: { query: email } });
-    return res.items.find((u) => u.email?.toLowerCase() === email.toLowerCase());
+    const res = await this.call(UserListSchema, 'api/v1/users/', { searchParams: { query: email } });
+    return res.users.find((u) => u.email?.toLowerCase() === email.toLowerCase());
   }
 
   // ---- knowledge ----
@@ -89,14 +88,19 @@ export class OpenWebUIClient extends OpenWebUIHttp {
     return undefined;
   }
 
-  /** A user record (admin key); undefined when there is no such user. */
+  /** A user record with its role (admin key); undefined when there is no such user. */
   async getUser(id: string): Promise<OwuiUser | undefined> {
+    let u: z.infer<typeof UserRecordSchema>;
     try {
-      return await this.call(OwuiUserSchema, `api/v1/users/${encodeURIComponent(id)}`);
+      u = await this.call(UserRecordSchema, `api/v1/users/${encodeURIComponent(id)}`);
     } catch (e) {
       if (e instanceof OpenWebUIError && (e.kind === 'not_found' || e.status === 400)) return undefined;
       throw e;
     }
+    if (u.role !== undefined) return { ...u, id };
+    // 0.6.30 answers only name and picture here: the admin's full listing has the role.
+    const all = await this.call(UserListSchema, 'api/v1/users/all');
+    return all.users.find((x) => x.id === id);
   }
 
   /** undefined when the KB does not exist (any more). */
@@ -104,8 +108,8 @@ export class OpenWebUIClient extends OpenWebUIHttp {
     try {
       return await this.call(KnowledgeSchema, `api/v1/knowledge/${encodeURIComponent(id)}`, { retry: { limit: 1 } });
     } catch (e) {
-      // Missing KBs answer 404 (or 400/401 "not found" in some releases).
-      if (e instanceof OpenWebUIError && (e.kind === 'not_found' || /not found/i.test(e.message))) return undefined;
+      // Missing KBs answer 404 (0.12.4), or 401 "We could not find what you're looking for :/" (0.6.30).
+      if (e instanceof OpenWebUIError && (e.kind === 'not_found' || /not found|could not find/i.test(e.message))) return undefined;
       throw e;
     }
   }
@@ -155,6 +159,8 @@ export class OpenWebUIClient extends OpenWebUIHttp {
 
   /** Every file of a KB, oldest first (paged by the immutable created_at). */
   async listKnowledgeFiles(knowledgeId: string): Promise<OwuiFile[]> {
+    // Before 0.6.42 there is no /files route: the KB record inlines them.
+    if (!(await this.capabilities()).knowledgeFilesRoute) return this.inlineKnowledgeFiles(knowledgeId);
     const byId = new Map<string, OwuiFile>();
     let pagedApi = true;
     for (let page = 1; page < 10_000 && pagedApi; page++) {
@@ -166,18 +172,48 @@ export class OpenWebUIClient extends OpenWebUIHttp {
           searchParams: { page, limit: LIST_PAGE, order_by: 'created_at', direction: 'asc' },
         });
       } catch (e) {
-        // Before 0.6.42 there is no /files: the KB record inlines them.
-        if (e instanceof OpenWebUIError && (e.status === 404 || e.status === 405) && page === 1) {
-          const kb = await this.getKnowledge(knowledgeId);
-          if (!kb) throw e;
-          return kb.files ?? [];
-        }
+        // A build that says a newer version but lacks the route (its web page, 404 or 405).
+        if (e instanceof OpenWebUIError && e.routeMissing && page === 1) return this.inlineKnowledgeFiles(knowledgeId, e);
         throw e;
       }
       for (const f of res.items) byId.set(f.id, f);
       if (!res.paged || res.items.length === 0 || byId.size >= res.total) pagedApi = false;
     }
+    const files = [...byId.values()];
+    // 0.9.6 has folders but lists files without theirs: learn them folder by folder.
+    if (files.some((f) => f.directory_path === undefined) && (await this.capabilities()).directories) {
+      return this.withFolders(knowledgeId, files);
+    }
+    return files;
+  }
+
+  /** `files` with `directory_id` and `directory_path` from one listing per KB folder (0.9.6). */
+  private async withFolders(knowledgeId: string, files: OwuiFile[]): Promise<OwuiFile[]> {
+    const byId = new Map(files.map((f) => [f.id, { ...f, directory_id: null, directory_path: '' } as OwuiFile]));
+    const queue: { id: string | null; path: string }[] = [{ id: null, path: '' }];
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const { id, path } = next;
+      for (let page = 1, seen = 0; page < 10_000; page++) {
+        const res = await this.call(FolderPageSchema, `api/v1/knowledge/${encodeURIComponent(knowledgeId)}/files`, {
+          searchParams: { page, limit: LIST_PAGE, directory_id: id ?? '' },
+        });
+        if (page === 1) for (const d of res.directories ?? []) queue.push({ id: d.id, path: path ? `${path}/${d.name}` : d.name });
+        for (const it of res.items) {
+          const f = byId.get(it.id);
+          if (f && id !== null) byId.set(it.id, { ...f, directory_id: id, directory_path: path });
+        }
+        seen += res.items.length;
+        if (res.items.length === 0 || seen >= (res.total ?? seen)) break;
+      }
+    }
     return [...byId.values()];
+  }
+
+  /** The files a KB record carries inline (releases before 0.6.42). */
+  private async inlineKnowledgeFiles(knowledgeId: string, cause?: OpenWebUIError): Promise<OwuiFile[]> {
+    const kb = await this.getKnowledge(knowledgeId);
+    if (!kb) throw cause ?? new OpenWebUIError('not_found', `knowledge ${knowledgeId} is gone`, 404);
+    return kb.files ?? [];
   }
 
   async addFileToKnowledge(knowledgeId: string, fileId: string, directoryId?: string): Promise<void> {
@@ -290,12 +326,13 @@ export class OpenWebUIClient extends OpenWebUIHttp {
     let status: string;
     let error: string | undefined;
     try {
+      // Before 0.6.23 there is no status route: the record's data.status says it.
+      if (!(await this.capabilities()).processStatusRoute) throw new OpenWebUIError('error', 'no process/status route', 404, true);
       const res = await this.call(ProcessStatusSchema, `api/v1/files/${encodeURIComponent(id)}/process/status`);
       status = res.status;
       error = res.error ?? undefined;
     } catch (e) {
-      // Before 0.6.23 there is no status endpoint: read data.status from the record.
-      if (!(e instanceof OpenWebUIError) || (e.status !== 404 && e.status !== 405)) throw e;
+      if (!(e instanceof OpenWebUIError) || !e.routeMissing) throw e;
       const f = await this.getFile(id);
       if (!f) throw new OpenWebUIError('not_found', `file ${id} is gone`, 404);
       status = f.data?.status ?? 'completed';

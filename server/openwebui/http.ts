@@ -3,7 +3,10 @@
 // (which release-dependent route to use). The routes themselves are in client.ts.
 import got, { HTTPError, RequestError, TimeoutError, type Got, type OptionsInit } from 'got';
 import type { z } from 'zod';
+import { capabilitiesFor, THRESHOLDS, unsupportedReason, type Capabilities } from './capabilities.ts';
 import { VersionSchema } from './schemas.ts';
+
+export { versionAtLeast } from './capabilities.ts';
 
 export interface OpenWebUIClientOptions {
   url: string;
@@ -35,6 +38,11 @@ export class OpenWebUIError extends Error {
     readonly kind: FailureKind,
     message: string,
     readonly status?: number,
+    /**
+     * The route is not there: 404/405 "Not Found"/"Method Not Allowed" from the framework, or the
+     * web app's HTML page that a real server answers to any GET path it does not know.
+     */
+    readonly routeMissing = false,
   ) {
     super(message);
     this.name = 'OpenWebUIError';
@@ -83,9 +91,11 @@ export class OpenWebUIHttp {
 
   protected async call<T extends z.ZodType>(schema: T, path: string, options: OptionsInit = {}): Promise<z.infer<T>> {
     let body: string;
+    let status: number;
     try {
-      const res = await this.http(path, options as never);
-      body = (res as unknown as { body: string }).body;
+      const res = (await this.http(path, options as never)) as unknown as { body: string; statusCode: number };
+      body = res.body;
+      status = res.statusCode;
     } catch (e) {
       throw toOpenWebUIError(e, path);
     }
@@ -93,7 +103,7 @@ export class OpenWebUIHttp {
     try {
       json = body === '' ? null : JSON.parse(body);
     } catch {
-      throw new OpenWebUIError('error', `${path}: answer is not JSON`);
+      throw notJson(path, status, body);
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -111,6 +121,14 @@ export class OpenWebUIHttp {
     return this.versionCache;
   }
 
+  /** What this server offers (capabilities.ts), from its version; throws for a release too old. */
+  async capabilities(): Promise<Capabilities> {
+    const version = await this.version();
+    const why = unsupportedReason(version);
+    if (why) throw new OpenWebUIError('error', why);
+    return capabilitiesFor(version);
+  }
+
   /** One quick look, no retries (for status pages): the version, or undefined when unreachable. */
   async probeVersion(timeoutMs = 3_000): Promise<string | undefined> {
     try {
@@ -125,12 +143,12 @@ export class OpenWebUIHttp {
 
   /** 0.8.0 replaced `access_control` with `access_grants`. */
   async usesAccessGrants(): Promise<boolean> {
-    return versionAtLeast(await this.version(), '0.8.0');
+    return (await this.capabilities()).accessGrants;
   }
 
   /** KB folders exist since 0.9.6. */
   async supportsDirectories(): Promise<boolean> {
-    return versionAtLeast(await this.version(), '0.9.6');
+    return (await this.capabilities()).directories;
   }
 
   /**
@@ -143,23 +161,34 @@ export class OpenWebUIHttp {
    * background processing and the per-file routes.
    */
   async supportsQuickUploads(): Promise<boolean> {
-    return versionAtLeast(await this.version(), QUICK_UPLOADS_FROM);
+    return (await this.capabilities()).quickUploads;
   }
 }
 
 /** The oldest release the quick upload path is used with (see supportsQuickUploads). */
-export const QUICK_UPLOADS_FROM = '0.12.4';
+export const QUICK_UPLOADS_FROM = THRESHOLDS.quickUploads;
 
 /** For answers whose body the hub does not read. */
 export const anyJson = { safeParse: (v: unknown) => ({ success: true as const, data: v }) } as unknown as z.ZodType<unknown>;
 
-export function versionAtLeast(version: string, min: string): boolean {
-  const a = version.split(/[.+-]/).map((x) => parseInt(x, 10) || 0);
-  const b = min.split('.').map((x) => parseInt(x, 10) || 0);
-  for (let i = 0; i < 3; i++) {
-    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
-  }
-  return true;
+/**
+ * A 2xx answer that is not JSON. An HTML page is the web app's SPA fallback, which a real server
+ * serves for any GET path it does not know (`/api/...` included): the route is missing.
+ */
+function notJson(path: string, status: number, body: string): OpenWebUIError {
+  const html = /^\s*<(!doctype html|html)/i.test(body);
+  const said = html ? `its web page (${titleOf(body) ?? 'HTML'})` : JSON.stringify(body.slice(0, 120));
+  return new OpenWebUIError('error', `${path}: answer is not JSON: ${status} with ${said}`, status, html);
+}
+
+function titleOf(html: string): string | undefined {
+  const t = /<title[^>]*>([^<]{0,80})<\/title>/i.exec(html)?.[1]?.trim();
+  return t ? `"${t}"` : undefined;
+}
+
+/** FastAPI's own answer for a path or method it has no route for (not a route's "not found"). */
+function frameworkMissing(status: number, detail: string): boolean {
+  return (status === 404 && detail === 'Not Found') || (status === 405 && detail === 'Method Not Allowed');
 }
 
 export function toOpenWebUIError(e: unknown, path: string): OpenWebUIError {
@@ -171,7 +200,7 @@ export function toOpenWebUIError(e: unknown, path: string): OpenWebUIError {
   if (e instanceof HTTPError) {
     const status = e.response.statusCode;
     const detail = detailOf(e.response.body);
-    return new OpenWebUIError(classifyDetail(status, detail), `${path}: ${status} ${detail}`.trim(), status);
+    return new OpenWebUIError(classifyDetail(status, detail), `${path}: ${status} ${detail}`.trim(), status, frameworkMissing(status, detail));
   }
   if (e instanceof RequestError) {
     return new OpenWebUIError('unavailable', `${path}: ${e.code ?? ''} ${e.message}`.trim());

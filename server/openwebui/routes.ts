@@ -54,6 +54,10 @@ export function describeRoundError(e: unknown): { error: ErrorCode; message: str
   if (e instanceof OpenWebUIError && (e.kind === 'unavailable' || e.kind === 'unauthorized')) {
     return { error: 'openwebui_unavailable', message: `Open WebUI did not answer as expected: ${e.message}` };
   }
+  // Open WebUI answered, but with an error or something that is not the route's answer (its web
+  // page for a route this release lacks): its words, not a hub bug.
+  // The message is the one `GET .../status` shows as `last_error`.
+  if (e instanceof OpenWebUIError) return { error: 'openwebui_error', message: e.message };
   return { error: 'internal', message: 'the KB sync round failed; the hub log has the details' };
 }
 
@@ -108,7 +112,7 @@ export function registerKbRoutes(router: Router, deps: KbRouteDeps, base = '/use
       }
       if (ended.ok) return void res.json(ended.summary);
       const failed = describeRoundError(ended.error);
-      if (failed.error === 'openwebui_unavailable') return send(res, failed.error, failed.message);
+      if (failed.error !== 'internal') return send(res, failed.error, failed.message);
       next(ended.error);
     } catch (e) {
       next(e);

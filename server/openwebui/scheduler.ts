@@ -10,6 +10,11 @@
 // change: that round lists the workspace when it starts and so sees all of them. A trailing quiet
 // period was chosen over "run at once, then debounce" because the agent's writes arrive in small
 // groups (a tool writing several files), which one round then takes together.
+//
+// A round that fails (Open WebUI down, or answering a route with an error or its web page) puts
+// that user's scheduled rounds on hold, doubling from `backoffBaseMs` up to `backoffCapMs`, so a
+// broken route is not asked again every interval; changes in that time wait for the hold to end.
+// A round asked for by hand (`POST .../sync`) always runs, and the first success lifts the hold.
 import type { WorkspaceStore } from '../workspace/types.ts';
 import type { KbSync } from './kb-sync.ts';
 import type { SyncSummary } from './kb-types.ts';
@@ -21,6 +26,22 @@ export interface SchedulerOptions {
   /** Longest wait after the first change of a burst (default: 10 x debounceMs). */
   debounceMaxMs?: number;
   onError?: (userId: string, err: unknown) => void;
+  /** The first hold after a failed round (default: the interval, at least 1 s). */
+  backoffBaseMs?: number;
+  /** The longest hold (default 1 h). */
+  backoffCapMs?: number;
+  now?: () => number;
+}
+
+/** Failed scheduled rounds in a row, and until when the user's scheduled rounds wait. */
+interface Hold {
+  failures: number;
+  until: number;
+}
+
+/** How long to hold after `failures` failed rounds in a row (pure): base, 2 x base ... up to cap. */
+export function backoffDelay(failures: number, baseMs: number, capMs: number): number {
+  return Math.min(capMs, baseMs * 2 ** Math.max(0, Math.min(30, failures - 1)));
 }
 
 /** Per user: the pending trigger, and the round the scheduler started. */
@@ -41,6 +62,7 @@ export function nextStart(now: number, firstAt: number, debounceMs: number, debo
 export class KbScheduler {
   private interval: NodeJS.Timeout | undefined;
   private readonly users = new Map<string, UserTrigger>();
+  private readonly holds = new Map<string, Hold>();
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
 
@@ -70,11 +92,12 @@ export class KbScheduler {
       u.again = true;
       return;
     }
-    const now = Date.now();
+    const now = this.now();
     u.firstAt ??= now;
     clearTimeout(u.timer);
     const max = this.opts.debounceMaxMs ?? this.opts.debounceMs * 10;
-    const t = setTimeout(() => this.fire(userId, u), Math.max(0, nextStart(now, u.firstAt, this.opts.debounceMs, max) - now));
+    const at = Math.max(nextStart(now, u.firstAt, this.opts.debounceMs, max), this.heldUntil(userId));
+    const t = setTimeout(() => this.fire(userId, u), Math.max(0, at - now));
     t.unref();
     u.timer = t;
   }
@@ -86,9 +109,12 @@ export class KbScheduler {
     u.running = true;
     u.again = false;
     this.sync.sync(userId, 'bidirectional').then(
-      (s) => this.ended(userId, u, moved(s)),
+      (s) => {
+        this.holds.delete(userId);
+        this.ended(userId, u, moved(s));
+      },
       (e: unknown) => {
-        this.opts.onError?.(userId, e);
+        this.failed(userId, e);
         this.ended(userId, u, false);
       },
     );
@@ -114,8 +140,29 @@ export class KbScheduler {
     // One user after another: the rounds share one Open WebUI.
     for (const u of users) {
       if (this.stopped) return;
-      await this.sync.sync(u, 'bidirectional').catch((e: unknown) => this.opts.onError?.(u, e));
+      if (this.heldUntil(u) > this.now()) continue;
+      await this.sync.sync(u, 'bidirectional').then(
+        () => void this.holds.delete(u),
+        (e: unknown) => this.failed(u, e),
+      );
     }
+  }
+
+  /** Until when this user's scheduled rounds wait (0: they do not). */
+  heldUntil(userId: string): number {
+    return this.holds.get(userId)?.until ?? 0;
+  }
+
+  private failed(userId: string, e: unknown): void {
+    const failures = (this.holds.get(userId)?.failures ?? 0) + 1;
+    const base = this.opts.backoffBaseMs ?? Math.max(1_000, this.opts.intervalSec * 1000);
+    const delay = backoffDelay(failures, base, this.opts.backoffCapMs ?? 3600_000);
+    this.holds.set(userId, { failures, until: this.now() + delay });
+    this.opts.onError?.(userId, e);
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
   }
 
   async stop(): Promise<void> {

@@ -14,6 +14,12 @@ export const OwuiUserSchema = z.looseObject({
 });
 export type OwuiUser = z.infer<typeof OwuiUserSchema>;
 
+/** `GET /users/{id}`: 0.12.4 answers the user; 0.6.30 only `{name, profile_image_url, active}`. */
+export const UserRecordSchema = OwuiUserSchema.partial({ id: true });
+
+/** The admin's user listings, `GET /users/?query=` and `GET /users/all` (every release). */
+export const UserListSchema = z.looseObject({ users: z.array(OwuiUserSchema), total: z.number().nullish() });
+
 export const FileMetaSchema = z
   .looseObject({
     name: z.string().nullish(),
@@ -84,6 +90,13 @@ export const DirectorySchema = z.looseObject({
 export type Directory = z.infer<typeof DirectorySchema>;
 
 export const DirectoryListingSchema = z.looseObject({ directories: z.array(DirectorySchema).nullish() });
+
+/** One page of one KB folder: its files (ids are enough) and its subfolders. */
+export const FolderPageSchema = z.looseObject({
+  items: z.array(z.looseObject({ id: z.string() })),
+  total: z.number().nullish(),
+  directories: z.array(DirectorySchema).nullish(),
+});
 
 /**
  * The answer of `POST /knowledge/{id}/files/batch/add` (0.12.4): the KB with every file it now

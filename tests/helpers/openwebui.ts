@@ -43,10 +43,24 @@ export interface OpenWebUITarget {
   stop(): Promise<void>;
 }
 
-export const OPENWEBUI_VENV = process.env.OPENWEBUI_VENV ?? join(homedir(), '.cache', 'youlab-sync', 'openwebui-venv');
+const CACHE = join(homedir(), '.cache', 'youlab-sync');
+export const OPENWEBUI_VENV = process.env.OPENWEBUI_VENV ?? join(CACHE, 'openwebui-venv');
+/** The oldest supported release, which `npm test` also runs for real (scripts/openwebui-install.sh 0.6.30). */
+export const OLDEST_OPENWEBUI_VENV = join(CACHE, 'openwebui-0.6.30-venv');
 
-export function realOpenWebUIInstalled(): boolean {
-  return existsSync(join(OPENWEBUI_VENV, 'bin', 'open-webui'));
+/**
+ * The real Open WebUI venvs the contract suite runs against: `YOULAB_OPENWEBUI_VENVS` (a
+ * colon-separated list; scripts/contract-matrix.sh sets one at a time), else the latest
+ * (OPENWEBUI_VENV) and the oldest supported release.
+ */
+export function realOpenWebUIVenvs(): string[] {
+  const list = process.env.YOULAB_OPENWEBUI_VENVS;
+  if (list) return list.split(':').filter(Boolean);
+  return [OPENWEBUI_VENV, OLDEST_OPENWEBUI_VENV];
+}
+
+export function realOpenWebUIInstalled(venv = OPENWEBUI_VENV): boolean {
+  return existsSync(join(venv, 'bin', 'open-webui'));
 }
 
 /** 'required' (CI): a real Open WebUI that cannot start fails the suite instead of skipping. */
@@ -143,8 +157,8 @@ export function offlineEnv(opts: { dataDir: string; port: number; embeddingsUrl:
 /**
  * Start the real Open WebUI once (per test file). Throws with the log tail when it does not come up.
  */
-export async function startRealOpenWebUI(timeoutMs = 180_000): Promise<OpenWebUITarget> {
-  if (!realOpenWebUIInstalled()) throw new Error(`no Open WebUI in ${OPENWEBUI_VENV} (run scripts/openwebui-install.sh)`);
+export async function startRealOpenWebUI(timeoutMs = 180_000, venv = OPENWEBUI_VENV): Promise<OpenWebUITarget> {
+  if (!realOpenWebUIInstalled(venv)) throw new Error(`no Open WebUI in ${venv} (run scripts/openwebui-install.sh)`);
   const dataDir = await mkdtemp(join(tmpdir(), 'youlab-owui-'));
   let embeddings: EmbeddingsServer | undefined;
   let child: ChildProcess | undefined;
@@ -176,7 +190,7 @@ export async function startRealOpenWebUI(timeoutMs = 180_000): Promise<OpenWebUI
     const env = offlineEnv({ dataDir, port, embeddingsUrl: embeddings.url });
     const started = Date.now();
     const out = createWriteStream(logFile);
-    child = spawn(join(OPENWEBUI_VENV, 'bin', 'open-webui'), ['serve', '--host', '127.0.0.1', '--port', String(port)], {
+    child = spawn(join(venv, 'bin', 'open-webui'), ['serve', '--host', '127.0.0.1', '--port', String(port)], {
       env,
       cwd: dataDir,
       detached: true, // own process group: stop() takes uvicorn's children too
@@ -188,11 +202,7 @@ export async function startRealOpenWebUI(timeoutMs = 180_000): Promise<OpenWebUI
     await waitHealthy(url, child, timeoutMs, logFile);
     const startupMs = Date.now() - started;
 
-    // Sign-in is rate limited: one sign-in per run, its token kept here.
-    const signin = await got
-      .post(`${url}/api/v1/auths/signin`, { json: { email: env.WEBUI_ADMIN_EMAIL, password: env.WEBUI_ADMIN_PASSWORD } })
-      .json<{ token: string }>();
-    const adminToken = signin.token;
+    const adminToken = await adminSession(url, env);
     const key = await got
       .post(`${url}/api/v1/auths/api_key`, { headers: { authorization: `Bearer ${adminToken}` } })
       .json<{ api_key: string }>();
@@ -222,6 +232,21 @@ export async function startRealOpenWebUI(timeoutMs = 180_000): Promise<OpenWebUI
     await cleanup();
     throw new Error(`real Open WebUI did not start: ${(e as Error).message}\n--- log tail ---\n${tail}`);
   }
+}
+
+/**
+ * The admin's session token. Sign-in is rate limited: one per run, its token kept. Releases
+ * before 0.7 do not make the admin from WEBUI_ADMIN_* at start: there the first sign-up is the admin.
+ */
+async function adminSession(url: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const creds = { email: env.WEBUI_ADMIN_EMAIL, password: env.WEBUI_ADMIN_PASSWORD };
+  const signin = await got.post(`${url}/api/v1/auths/signin`, { json: creds, throwHttpErrors: false, retry: { limit: 0 } });
+  if (signin.statusCode === 200) return (JSON.parse(signin.body) as { token: string }).token;
+  const signup = await got
+    .post(`${url}/api/v1/auths/signup`, { json: { ...creds, name: env.WEBUI_ADMIN_NAME } })
+    .json<{ token: string; role: string }>();
+  if (signup.role !== 'admin') throw new Error(`the first sign-up is ${signup.role}, not admin`);
+  return signup.token;
 }
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
@@ -283,17 +308,28 @@ export function asUser(target: OpenWebUITarget, token: string) {
     async deleteKnowledge(kbId: string): Promise<void> {
       await http.delete(`api/v1/knowledge/${kbId}/delete`);
     },
-    /** The KB's files, every page (admins may ask for 1000 a page, others get 30). */
+    /** The KB's files, every page (admins may ask for 1000 a page on 0.12.4, others get 30). */
     async knowledgeFiles(kbId: string): Promise<KbFileView[]> {
-      const out: KbFileView[] = [];
-      for (let page = 1; page < 1000; page++) {
-        const r = await http(`api/v1/knowledge/${kbId}/files`, {
-          searchParams: { page, limit: 1000, order_by: 'created_at', direction: 'asc' },
-        }).json<{ items: KbFileView[]; total?: number }>();
-        out.push(...r.items);
-        if (r.items.length === 0 || out.length >= (r.total ?? 0)) break;
+      const r = await http(`api/v1/knowledge/${kbId}/files`, {
+        searchParams: { page: 1, limit: 1000, order_by: 'created_at', direction: 'asc' },
+      });
+      // Before 0.6.42 the route is missing (the web page answers): the KB record inlines its files.
+      if (!String(r.headers['content-type']).includes('json')) {
+        // Those carry no `filename`: `meta.name` is the same basename.
+        const kb = await http(`api/v1/knowledge/${kbId}`).json<{ files: (KbFileView & { meta?: { name?: string } })[] | null }>();
+        return (kb.files ?? []).map((f) => ({ ...f, filename: f.filename ?? f.meta?.name ?? '' }));
       }
-      return out;
+      // Releases before 0.12 ignore `limit` and answer 30 a page: read on until `total`.
+      const first = JSON.parse(r.body) as { items: KbFileView[]; total?: number };
+      const items = [...first.items];
+      for (let page = 2; items.length < (first.total ?? 0) && page < 1000; page++) {
+        const next = await http(`api/v1/knowledge/${kbId}/files`, {
+          searchParams: { page, limit: 1000, order_by: 'created_at', direction: 'asc' },
+        }).json<{ items: KbFileView[] }>();
+        if (next.items.length === 0) break;
+        items.push(...next.items);
+      }
+      return items;
     },
     /** The KB's record (its description among it). */
     async knowledge(kbId: string): Promise<{ id: string; name: string; description: string; updated_at?: number }> {
@@ -332,6 +368,11 @@ export function asUser(target: OpenWebUITarget, token: string) {
         throwHttpErrors: false,
       });
       return r.statusCode;
+    },
+    /** Whether the caller gets the record at `path`: 0.6.30 answers a KB the caller may not read with 200 and `null`. */
+    async sees(path: string): Promise<boolean> {
+      const r = await http(path, { throwHttpErrors: false });
+      return r.statusCode === 200 && r.body.trim() !== 'null';
     },
     async status(path: string): Promise<number> {
       const r = await http(path, { throwHttpErrors: false });

@@ -305,7 +305,7 @@ describe('KB sync against the emulator with faults', () => {
     expect(kbFiles(s1.knowledge_id)).toHaveLength(12);
   });
 
-  it('parses the pre-0.6.42 shapes: plain lists, inlined files, no status endpoint, no raw-bytes hash', async () => {
+  it('parses the pre-0.6.42 shapes (emulated 0.6.30): plain lists, inlined files, no raw-bytes hash', async () => {
     await emu.stop();
     emu = await startEmulator({ flavour: 'legacy' });
     const { uid, user, store, sync, kbFiles } = await world(emu);

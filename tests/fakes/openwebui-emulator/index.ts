@@ -1,12 +1,16 @@
 // An in-process emulator of the Open WebUI endpoints the hub uses, modelled on the real backend
-// (routers/files.py, knowledge.py, retrieval.py of 0.12.x; `flavour: 'legacy'` answers with the
-// pre-0.6.42 shapes). The contract suite runs the same scenarios against it and a real Open WebUI,
-// which keeps it honest. Faults can be injected: slow or failed processing, 5xx, dropped connections.
+// (routers/files.py, knowledge.py, retrieval.py of 0.12.4; `flavour: 'legacy'` answers like real
+// 0.6.30). The contract suite runs the same scenarios against it and real releases, and
+// tests/unit/openwebui-emulator-drift.test.ts compares its answers with answers recorded from the
+// real releases (fixtures/), which keeps it honest. Like a real server it answers a GET path it has
+// no route for with its web page (200 HTML) and another method with 405. Faults can be injected:
+// slow or failed processing, 5xx, an HTML page, dropped connections.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
+import { sendSpaPage } from './spa.ts';
 
 export interface EmuUser {
   id: string;
@@ -62,8 +66,8 @@ export interface HttpFault {
   path: RegExp;
   /** How many matching requests fail. */
   count: number;
-  /** 'drop' destroys the socket without an answer. */
-  kind: { status: number } | 'drop';
+  /** 'drop' destroys the socket without an answer; 'html' answers the web app's page with 200 (a missing route on a real server). */
+  kind: { status: number } | 'drop' | 'html';
 }
 
 export interface EmulatorFaults {
@@ -205,6 +209,7 @@ export class OpenWebUIEmulator {
           req.socket.destroy();
           return;
         }
+        if (fault.kind === 'html') return void sendSpaPage(res);
         res.status(fault.kind.status).json({ detail: 'injected fault' });
         return;
       }
@@ -244,7 +249,7 @@ export class OpenWebUIEmulator {
 
     app.get('/api/v1/auths/', auth, (req, res) => {
       // 0.12: session endpoints refuse API keys.
-      if ((req.headers.authorization ?? '').startsWith('Bearer sk-')) {
+      if (this.flavour === 'current' && (req.headers.authorization ?? '').startsWith('Bearer sk-')) {
         return void res.status(403).json({ detail: 'A human session is required.' });
       }
       res.json(publicUser(me(res)));
@@ -259,15 +264,29 @@ export class OpenWebUIEmulator {
       const u = this.addUser(name ?? email, email, role === 'admin' ? 'admin' : 'user', password);
       res.json({ ...publicUser(u), token: this.tokenFor(u), token_type: 'Bearer' });
     });
-    app.get('/api/v1/users/search', auth, adminOnly, (req, res) => {
+    const usersMatching = (req: Request): EmuUser[] => {
       const q = String(req.query.query ?? '').toLowerCase();
-      const items = [...this.users.values()].filter((u) => !q || u.email.includes(q) || u.name.toLowerCase().includes(q));
+      return [...this.users.values()].filter((u) => !q || u.email.includes(q) || u.name.toLowerCase().includes(q));
+    };
+    // The admin's listing, with emails and roles, in every release.
+    app.get('/api/v1/users/', auth, adminOnly, (req, res) => {
+      const items = usersMatching(req);
       res.json({ users: items.map(publicUser), total: items.length });
+    });
+    app.get('/api/v1/users/all', auth, adminOnly, (_req, res) => {
+      res.json({ users: [...this.users.values()].map(publicUser), total: this.users.size });
+    });
+    // 0.6.30's search answers ids and names only.
+    app.get('/api/v1/users/search', auth, (req, res) => {
+      const items = usersMatching(req);
+      res.json({ users: items.map((u) => (this.flavour === 'legacy' ? { id: u.id, name: u.name } : publicUser(u))), total: items.length });
     });
 
     app.get('/api/v1/users/:id', auth, adminOnly, (req, res) => {
       const u = this.users.get(String(req.params.id));
       if (!u) return void res.status(400).json({ detail: 'We could not find what you were looking for :/' });
+      // 0.6.30 answers a name and a picture, no id or role.
+      if (this.flavour === 'legacy') return void res.json({ name: u.name, profile_image_url: '/user.png', active: false });
       res.json(publicUser(u));
     });
 
@@ -295,7 +314,8 @@ export class OpenWebUIEmulator {
         return void res.status(400).json({ detail: `[ERROR: File type ${ext} is not allowed]` });
       }
       if (process && file.buffer.length === 0) {
-        return void res.status(400).json({ detail: EMPTY });
+        // 0.6.30's storage refuses it without saying why.
+        return void res.status(400).json({ detail: this.flavour === 'legacy' ? '[ERROR: Error uploading file]' : EMPTY });
       }
       const max = this.opts.maxFileSizeMb;
       if (max && file.buffer.length > max * 1024 * 1024) {
@@ -330,7 +350,6 @@ export class OpenWebUIEmulator {
     });
 
     app.get('/api/v1/files/search', auth, (req, res) => {
-      if (this.flavour === 'legacy') return void res.status(404).json({ detail: 'Not Found' });
       const pattern = globToRegExp(String(req.query.filename ?? '*'));
       const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100)));
       const found = [...this.files.values()]
@@ -369,7 +388,6 @@ export class OpenWebUIEmulator {
       res.json(this.fileOut(f, true));
     });
     app.get('/api/v1/files/:id/process/status', auth, (req, res) => {
-      if (this.flavour === 'legacy') return void res.status(404).json({ detail: 'Not Found' });
       const f = fileAccess(res, String(req.params.id));
       if (!f) return void res.status(404).json({ detail: 'We could not find what you were looking for :/' });
       res.json({ status: f.data.status ?? 'pending' });
@@ -405,7 +423,9 @@ export class OpenWebUIEmulator {
       const all = listKb(res);
       if (this.flavour === 'legacy') return void res.json(all.map((k) => this.kbOut(k, true)));
       const page = Math.max(1, Number(req.query.page ?? 1));
-      res.json({ items: all.slice((page - 1) * PAGE, page * PAGE).map((k) => this.kbOut(k, false)), total: all.length });
+      // 0.12.4's list items carry no `files` key at all.
+      const items = all.slice((page - 1) * PAGE, page * PAGE).map((k) => ({ ...this.kbOut(k, false), files: undefined }));
+      res.json({ items, total: all.length });
     });
     app.post('/api/v1/knowledge/create', auth, (req, res) => {
       const body = (req.body ?? {}) as { name?: string; description?: string; access_grants?: Grant[]; access_control?: unknown };
@@ -432,10 +452,14 @@ export class OpenWebUIEmulator {
 
     const kbFor = (req: Request, res: Response, perm: 'read' | 'write'): KbRec | undefined => {
       const kb = this.knowledge.get(String(req.params.id));
+      const getRecord = perm === 'read' && req.method === 'GET' && !req.path.endsWith('/files');
       if (!kb) {
-        res.status(perm === 'read' && req.method === 'GET' && !req.path.endsWith('/files') ? 404 : 400).json({
-          detail: 'We could not find what you were looking for :/',
-        });
+        // 0.6.30 answers a missing KB's record with 401.
+        res.status(getRecord ? (this.flavour === 'legacy' ? 401 : 404) : 400).json({ detail: "We could not find what you're looking for :/" });
+        return undefined;
+      }
+      if (this.flavour === 'legacy' && getRecord && !this.kbAccess(kb, me(res), perm)) {
+        res.json(null); // 0.6.30 answers a KB the caller may not read with 200 and null
         return undefined;
       }
       if (!this.kbAccess(kb, me(res), perm)) {
@@ -464,8 +488,11 @@ export class OpenWebUIEmulator {
       const kb = kbFor(req, res, 'read');
       if (kb) res.json(this.kbOut(kb, this.flavour === 'legacy'));
     });
-    app.get('/api/v1/knowledge/:id/files', auth, (req, res) => {
-      if (this.flavour === 'legacy') return void res.status(404).json({ detail: 'Not Found' });
+    app.get('/api/v1/knowledge/:id/files', (req, res, next) => {
+      // Before 0.6.42 the route does not exist: the web page answers (the fallback below).
+      if (this.flavour === 'legacy') return void next('route');
+      auth(req, res, next);
+    }, (req, res) => {
       const kb = kbFor(req, res, 'read');
       if (!kb) return;
       const asc = req.query.direction === 'asc';
@@ -495,8 +522,10 @@ export class OpenWebUIEmulator {
         total: items.length,
       });
     });
-    app.post('/api/v1/knowledge/:id/dirs/create', auth, (req, res) => {
-      if (this.flavour === 'legacy') return void res.status(404).json({ detail: 'Not Found' });
+    app.post('/api/v1/knowledge/:id/dirs/create', (req, res, next) => {
+      if (this.flavour === 'legacy') return void next('route');
+      auth(req, res, next);
+    }, (req, res) => {
       const kb = kbFor(req, res, 'write');
       if (!kb) return;
       const { name, parent_id } = (req.body ?? {}) as { name?: string; parent_id?: string | null };
@@ -566,14 +595,13 @@ export class OpenWebUIEmulator {
       if (!kb.files.includes(f.id)) kb.files.push(f.id);
       if (directoryId) kb.fileDir.set(f.id, directoryId);
       kb.updated_at = this.now();
-      res.json({ ...this.kbOut(kb, false), files: kb.files.map((id) => this.fileOut(this.files.get(id)!)) });
+      res.json(this.kbOut(kb, true));
     });
     // 0.12.4's batch add: every folder and file checked first (one bad one refuses the request),
     // files already in the KB skipped, the rest embedded from their extracted text in one go. A
     // duplicate is left out; unlike file/add the file is not marked failed, and the reason never
     // reaches the caller (the route passes `warnings` to an answer model without that field).
     app.post('/api/v1/knowledge/:id/files/batch/add', auth, (req, res) => {
-      if (this.flavour === 'legacy') return void res.status(405).json({ detail: 'Method Not Allowed' });
       const kb = kbFor(req, res, 'write');
       if (!kb) return;
       const forms = (Array.isArray(req.body) ? req.body : []) as { file_id?: string; directory_id?: string | null }[];
@@ -602,7 +630,7 @@ export class OpenWebUIEmulator {
         if (dir) kb.fileDir.set(f.id, dir);
       }
       kb.updated_at = t;
-      res.json({ ...this.kbOut(kb, false), files: kb.files.map((id) => this.fileOut(this.files.get(id)!)) });
+      res.json(this.kbOut(kb, true));
     });
     app.post('/api/v1/knowledge/:id/file/remove', auth, (req, res) => {
       const kb = kbFor(req, res, 'write');
@@ -614,7 +642,7 @@ export class OpenWebUIEmulator {
       // 0.12 default (ENABLE_KNOWLEDGE_FILE_RETENTION off): the file goes too, if the caller owns it.
       const deleteFile = req.query.delete_file !== 'false';
       if (deleteFile && (f.user_id === me(res).id || me(res).role === 'admin')) this.files.delete(fileId);
-      res.json({ ...this.kbOut(kb, false), files: kb.files.map((id) => this.fileOut(this.files.get(id)!)) });
+      res.json(this.kbOut(kb, true));
     });
     app.delete('/api/v1/knowledge/:id/delete', auth, (req, res) => {
       const kb = kbFor(req, res, 'write');
@@ -629,7 +657,8 @@ export class OpenWebUIEmulator {
       const names = body.collection_names ?? [];
       for (const n of names) {
         const kb = this.knowledge.get(n);
-        if (!kb || !this.kbAccess(kb, me(res), 'read')) {
+        // 0.6.30 checks no access here: any user who knows the id can query the KB.
+        if (!kb || (this.flavour === 'current' && !this.kbAccess(kb, me(res), 'read'))) {
           return void res.status(403).json({ detail: 'You do not have permission to access this resource.' });
         }
       }
@@ -642,7 +671,9 @@ export class OpenWebUIEmulator {
           const text = f.data.content ?? '';
           const tw = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
           const score = tw.filter((w) => words.has(w)).length / Math.max(1, words.size);
-          if (score > 0) hits.push({ doc: text, meta: { file_id: f.id, name: f.filename, source: f.filename, ...f.meta.data }, score });
+          // 0.12.4 copies the upload's metadata into each chunk's; 0.6.30 does not.
+          const extra = this.flavour === 'current' ? f.meta.data : {};
+          if (score > 0) hits.push({ doc: text, meta: { file_id: f.id, name: f.filename, source: f.filename, ...extra }, score });
         }
       }
       hits.sort((a, b) => b.score - a.score);
@@ -650,7 +681,11 @@ export class OpenWebUIEmulator {
       res.json({ distances: [top.map((h) => h.score)], documents: [top.map((h) => h.doc)], metadatas: [top.map((h) => h.meta)] });
     });
 
-    app.use((_req, res) => void res.status(404).json({ detail: 'Not Found' }));
+    // A real server's fallback: its web page for any GET path it does not know, 405 otherwise.
+    app.use((req, res) => {
+      if (req.method === 'GET') return void sendSpaPage(res);
+      res.status(405).json({ detail: 'Method Not Allowed' });
+    });
     return app;
   }
 
@@ -719,6 +754,12 @@ export class OpenWebUIEmulator {
     };
   }
 
+  /** A KB's file as KB answers list it: no name, status or owner (0.6.30 has no `hash` either). */
+  private fileMetadata(f: FileRec): Record<string, unknown> {
+    const { id, meta, created_at, updated_at, hash } = this.fileOut(f) as Record<string, unknown>;
+    return { id, meta, created_at, updated_at, ...(this.flavour === 'current' ? { hash } : {}) };
+  }
+
   private kbOut(kb: KbRec, inlineFiles: boolean): Record<string, unknown> {
     return {
       id: kb.id,
@@ -728,7 +769,7 @@ export class OpenWebUIEmulator {
       ...(this.flavour === 'legacy' ? { access_control: kb.access_control } : { access_grants: kb.access_grants }),
       created_at: kb.created_at,
       updated_at: kb.updated_at,
-      files: inlineFiles ? kb.files.map((id) => this.fileOut(this.files.get(id)!)) : null,
+      files: inlineFiles ? kb.files.map((id) => this.fileMetadata(this.files.get(id)!)) : null,
     };
   }
 }
