@@ -17,7 +17,7 @@ afterAll(async () => {
   for (const r of roots) await rm(r, { recursive: true, force: true });
 });
 
-async function world(emu: OpenWebUIEmulator, opts: { processTimeoutMs?: number; retryBaseMs?: number } = {}) {
+async function world(emu: OpenWebUIEmulator, opts: { processTimeoutMs?: number; retryBaseMs?: number; now?: () => Date } = {}) {
   const root = await tempRoot();
   roots.push(root);
   const user = emu.addUser('Student', `s-${Math.random().toString(36).slice(2)}@example.test`);
@@ -29,6 +29,7 @@ async function world(emu: OpenWebUIEmulator, opts: { processTimeoutMs?: number; 
     extensions: DEFAULT_EXTENSIONS,
     processTimeoutMs: opts.processTimeoutMs ?? 5_000,
     retryBaseMs: opts.retryBaseMs ?? 60_000,
+    ...(opts.now ? { now: opts.now } : {}),
   });
   const kbFiles = (kbId: string) => [...(emu.knowledge.get(kbId)?.files ?? [])].map((id) => emu.files.get(id)!);
   return { uid: user.id, user, store, sync, kbFiles };
@@ -114,15 +115,20 @@ describe('KB sync against the emulator with faults', () => {
   });
 
   it('failed processing is recorded and retried only after its backoff, which grows', async () => {
-    const { uid, store, sync } = await world(emu, { retryBaseMs: 400 });
+    // The rounds' clock is the test's: the backoff is decided against it, not against how long a
+    // round takes on a busy machine.
+    let clock = Date.parse('2026-12-01T10:00:00.000Z');
+    const { uid, store, sync } = await world(emu, { retryBaseMs: 400, now: () => new Date(clock) });
     emu.faults.failProcessing = (name) => (name === 'bad.md' ? 'Loader crashed' : undefined);
     await putFile(store, uid, 'bad.md', 'cannot be read\n');
     const s1 = await sync.sync(uid);
     expect(s1.failed).toEqual([expect.objectContaining({ path: 'bad.md', reason: 'processing_failed', message: 'Loader crashed' })]);
+    clock += 399; // within the first backoff (400 ms): not offered again
     for (let i = 0; i < 3; i++) await sync.sync(uid);
     expect(emu.uploads()).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 500));
+    clock += 1; // the backoff is over: tried once more, fails again, and now waits 800 ms
     await sync.sync(uid);
+    clock += 799;
     await sync.sync(uid);
     expect(emu.uploads()).toHaveLength(2);
     const st = await loadState(store.stateDir(uid), uid);

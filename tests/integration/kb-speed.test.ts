@@ -65,14 +65,12 @@ describe('a fast KB round (emulated Open WebUI 0.12.4)', () => {
     emu.faults.processingDelayMs = 150;
     const { uid, store, sync, kbPaths } = await world(emu, { concurrency: 3 });
     for (let i = 0; i < 12; i++) await putFile(store, uid, `n${String(i).padStart(2, '0')}.md`, note(i));
-    const t0 = Date.now();
     const s = await sync.sync(uid, 'to_openwebui');
-    const took = Date.now() - t0;
     expect(s.uploaded).toHaveLength(12);
     expect(kbPaths(s.knowledge_id)).toHaveLength(12);
+    // Three uploads were in Open WebUI at once (each held 150 ms by its processing): side by side, and
+    // never more. How much time that saves is the bench's to say (docs/PERFORMANCE.md), not a test's.
     expect(emu.inFlight.get('POST /api/v1/files/')?.peak).toBe(3);
-    // 12 files of 150 ms processing one after the other would take 1800 ms; three at a time, 600.
-    expect(took).toBeLessThan(1_200);
     // The upload answered once processing had ended: one status read per file, no polling.
     expect(emu.count('GET /api/v1/files/{id}/process/status')).toBe(12);
     expect(emu.log.filter((l) => l.method === 'POST' && l.path === '/api/v1/files/' && l.status === 200)).toHaveLength(12);
