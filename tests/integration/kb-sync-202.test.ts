@@ -24,8 +24,10 @@ describe('POST /sync through a real hub (emulated Open WebUI)', () => {
   beforeAll(async () => {
     target = await startEmulatorTarget();
     uid = (await target.createUser('Student')).id;
-    // Rounds start only when asked (a long quiet period), and the hub waits 300 ms for one.
-    hub = await startHubWithOpenWebUI(target, { RALPH_SYNC_WAIT_MS: '300', RALPH_SYNC_DEBOUNCE_MS: '600000', RALPH_SYNC_DEBOUNCE_MAX_MS: '600000' });
+    // Rounds start only when asked (a long quiet period), and the hub waits 3 s for one: an empty
+    // round ends well within it however busy the machine, and the long rounds below are made to
+    // last at least twice that by Open WebUI itself (slow processing, a slow failing answer).
+    hub = await startHubWithOpenWebUI(target, { RALPH_SYNC_WAIT_MS: '3000', RALPH_SYNC_DEBOUNCE_MS: '600000', RALPH_SYNC_DEBOUNCE_MAX_MS: '600000' });
     key = await hub.createKey(uid);
   });
   afterAll(async () => {
@@ -42,7 +44,7 @@ describe('POST /sync through a real hub (emulated Open WebUI)', () => {
   it('a longer round is answered 202 with a round to follow, which ends done with the summary', async () => {
     await put('a.md', 'alpha\n');
     await put('b.md', 'bravo\n');
-    target.setProcessingDelay(1_000);
+    target.setProcessingDelay(6_000);
     try {
       const r = await post();
       expect(r.status).toBe(202);
@@ -80,8 +82,8 @@ describe('POST /sync through a real hub (emulated Open WebUI)', () => {
   it('a round that fails after its 202 is reported failed, with the error the 200 path would have sent', async () => {
     await put('c.md', 'charlie\n');
     const emu = target.emulator!;
-    // Slow start (the KB lookup is retried after a 503), then Open WebUI refuses the upload.
-    emu.faults.http.push({ method: 'GET', path: /^\/api\/v1\/knowledge\/[^/]+$/, count: 1, kind: { status: 503 } });
+    // Slow start (the KB lookup answers 503 after 6 s and is retried), then Open WebUI refuses the upload.
+    emu.faults.http.push({ method: 'GET', path: /^\/api\/v1\/knowledge\/[^/]+$/, count: 1, kind: { status: 503, delayMs: 6_000 } });
     emu.faults.http.push({ method: 'POST', path: /^\/api\/v1\/files\/?$/, count: 1, kind: { status: 503 } });
     const r = await post();
     expect(r.status).toBe(202);
@@ -91,7 +93,7 @@ describe('POST /sync through a real hub (emulated Open WebUI)', () => {
         const v = (await (await fetch(`${hub.url}${status_url}`, { headers: auth(key) })).json()) as { status: string };
         return v.status !== 'running' && v;
       },
-      15_000,
+      30_000,
       'the round to fail',
     );
     expect(failed).toMatchObject({ status: 'failed', error: { error: 'openwebui_unavailable' } });

@@ -66,8 +66,11 @@ export interface HttpFault {
   path: RegExp;
   /** How many matching requests fail. */
   count: number;
-  /** 'drop' destroys the socket without an answer; 'html' answers the web app's page with 200 (a missing route on a real server). */
-  kind: { status: number } | 'drop' | 'html';
+  /**
+   * 'drop' destroys the socket without an answer; 'html' answers the web app's page with 200 (a missing
+   * route on a real server); a status answers it, after `delayMs` when given (a slow failure).
+   */
+  kind: { status: number; delayMs?: number } | 'drop' | 'html';
 }
 
 export interface EmulatorFaults {
@@ -210,7 +213,9 @@ export class OpenWebUIEmulator {
           return;
         }
         if (fault.kind === 'html') return void sendSpaPage(res);
-        res.status(fault.kind.status).json({ detail: 'injected fault' });
+        const { status, delayMs } = fault.kind;
+        if (delayMs) setTimeout(() => res.status(status).json({ detail: 'injected fault' }), delayMs);
+        else res.status(status).json({ detail: 'injected fault' });
         return;
       }
       next();
