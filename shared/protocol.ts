@@ -65,6 +65,8 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   quota_exceeded: 507,
   openwebui_unavailable: 503,
+  /** The hub's Open WebUI did not answer usably (sign-in with Open WebUI). */
+  bad_gateway: 502,
   internal: 500,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
