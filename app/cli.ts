@@ -1,4 +1,5 @@
 // `youlab-sync`: the sync engine without a window. One-shot (`--once`) or long-running.
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { HubClient } from './sync/hub-client.ts';
 import { HubError } from './sync/hub-errors.ts';
@@ -6,6 +7,7 @@ import { loadConfig } from './sync/config.ts';
 import { accountFor, createOsKeychain, KeychainUnavailableError } from './sync/keychain.ts';
 import { engineOptionsFrom, resolveOptions, UsageError, type ResolvedOptions } from './sync/options.ts';
 import { SyncEngine } from './sync/engine.ts';
+import { signInWithOpenWebUI } from './sync/sign-in.ts';
 import { RoundError } from './sync/round-context.ts';
 import type { RoundSummary } from './engine-api/types.ts';
 
@@ -13,6 +15,9 @@ const USAGE = `usage:
   youlab-sync --server <url> --folder <dir> [--state-dir <dir>] [--device <name>] [--once [--allow-mass-delete]]
               [--max-rate <bytes/s>] [--user <id>  (whose workspace; default: the key's user)]
   youlab-sync login --server <url>            (reads the API key from stdin, stores it in the OS keychain)
+  youlab-sync login --server <url> --openwebui <url> [--device <name>]
+              (sign in with Open WebUI: reads your Open WebUI API key, from its Settings > Account, on
+               stdin; the hub makes a key for this device and it goes to the OS keychain)
   youlab-sync conflicts [--server <url> --folder <dir> | --state-dir <dir>]
   youlab-sync resolve <path> --keep mine|theirs|both [--server <url> --folder <dir>]
   youlab-sync versions <path> [--server <url> --folder <dir>]      (kept versions on the hub, newest first)
@@ -46,6 +51,7 @@ function parseCli(argv: string[]) {
       keep: { type: 'string' },
       version: { type: 'string' },
       'max-rate': { type: 'string' },
+      openwebui: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -70,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'login') {
     const server = values.server ?? config.server.url;
     if (!server) throw new UsageError('login needs --server <url>');
+    if (values.openwebui !== undefined) return loginWithOpenWebUI(server, values.openwebui, values.device ?? config.sync.device ?? hostname());
     return login(server);
   }
   const opts = resolveOptions(flags, config);
@@ -217,6 +224,34 @@ async function login(server: string): Promise<number> {
   }
   await createOsKeychain().set(accountFor(server), key);
   console.log(`stored the key for ${user ?? 'a service account'} at ${accountFor(server)} in the OS keychain`);
+  return EXIT.ok;
+}
+
+async function loginWithOpenWebUI(server: string, openWebUIUrl: string, device: string): Promise<number> {
+  let where: string;
+  try {
+    where = new URL(openWebUIUrl).origin;
+  } catch {
+    throw new UsageError(`--openwebui: not a URL: ${openWebUIUrl}`);
+  }
+  const token = (await readSecret(`Open WebUI API key (${where} > Settings > Account > API keys): `)).trim();
+  if (!token) throw new UsageError('no Open WebUI API key given on stdin');
+  let issued;
+  try {
+    issued = await signInWithOpenWebUI(server, token, device);
+  } catch (e) {
+    if (e instanceof HubError && e.kind === 'auth') {
+      console.error(`error: ${e.message}; nothing was stored`);
+      return EXIT.auth;
+    }
+    if (e instanceof HubError) {
+      console.error(`error: sign-in failed (${e.status ?? e.kind}): ${e.message}; nothing was stored`);
+      return e.kind === 'network' ? EXIT.network : EXIT.auth;
+    }
+    throw e;
+  }
+  await createOsKeychain().set(accountFor(server), issued.key);
+  console.log(`signed in as ${issued.user_id}; this device (${device}, key ${issued.key_id}) is stored at ${accountFor(server)} in the OS keychain`);
   return EXIT.ok;
 }
 
