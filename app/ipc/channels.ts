@@ -15,6 +15,10 @@ export const INVOKE_CHANNELS = [
   'app:open-window',
   'window:close',
   'log:write',
+  // issue 18: sign in with Open WebUI, devices (app/ipc/account-contract.ts)
+  'account:sign-in',
+  'account:devices',
+  'account:disconnect',
 ] as const;
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ActivityEntry, ConflictInfo, EngineStatus } from '../engine-api/types.ts';
 import type { EventChannel, InvokeChannel } from './channels.ts';
+import { accountContract } from './account-contract.ts';
 
 export { BRIDGE_NAME, EVENT_CHANNELS, INVOKE_CHANNELS, isInvokeChannel } from './channels.ts';
 export type { EventChannel, InvokeChannel } from './channels.ts';
@@ -128,6 +129,7 @@ export const invokeContract = {
     request: z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string().max(8192) }),
     response: z.object({ ok: z.boolean() }),
   },
+  ...accountContract,
 } as const satisfies Record<InvokeChannel, { request: z.ZodType; response: z.ZodType }>;
 
 /** Push channels (main sends, renderer listens). */
@@ -161,3 +163,4 @@ export interface YoulabApi {
   ): Promise<ResponseOf<C>>;
   on<C extends EventChannel>(channel: C, listener: (payload: EventOf<C>) => void): () => void;
 }
+export type { DeviceView, DevicesResult, SignInResult } from './account-contract.ts';

@@ -8,6 +8,7 @@ import { NoticeTracker, NotificationCoalescer, type Notice, type NoticeTarget } 
 import { trayView, type TrayAction, type TrayContext, type TrayView } from './tray-state.ts';
 import type { SettingsService } from './settings-service.ts';
 import { readConflictPreview } from './conflict-preview.ts';
+import { accountHandlers } from './account-handlers.ts';
 
 export type PageName = 'settings' | 'conflicts' | 'activity';
 
@@ -173,6 +174,7 @@ export class ShellController {
   ipcHandlers(onSettingsSaved: () => Promise<void>): IpcHandlers {
     const { ports, settings } = this.opts;
     return {
+      ...accountHandlers({ storedKey: (url) => this.opts.storedKey(url), storeKey: (url, key) => settings.storeKey(url, key) }),
       'settings:get': () => settings.view(),
       'settings:save': async (input) => {
         const result = await settings.save(input);

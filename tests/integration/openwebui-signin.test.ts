@@ -8,7 +8,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import got from 'got';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClient, makeRoot } from '../helpers/client.ts';
+import { accountFor, createOsKeychain } from '../../app/sync/keychain.ts';
+import { makeClient, makeRoot, runCli } from '../helpers/client.ts';
 import { auth, rawRequest, startHub, type HubHandle } from '../helpers/hub.ts';
 import { realOpenWebUIInstalled, realOpenWebUIRequired, startRealOpenWebUI, type OpenWebUITarget, type OwuiUserHandle } from '../helpers/openwebui.ts';
 
@@ -139,6 +140,36 @@ describe('sign in with Open WebUI (real Open WebUI)', { timeout: 120_000 }, () =
     users.Alice!.apiKey = await apiKeyOf(users.Alice!);
     expect((await exchange(old)).status).toBe(401);
     expect((await readFile(join(hub!.dataDir, '.youlab-hub', 'keys.json'), 'utf8')).length).toBe(before);
+  });
+
+  it('youlab-sync login --openwebui: a refused token stores nothing; a good one puts the device key in the keychain and syncs', async (ctx) => {
+    if (!target) return ctx.skip(skipReason);
+    if (!process.env.DBUS_SESSION_BUS_ADDRESS) return ctx.skip('no Secret Service (scripts/test.sh runs the suite inside dbus-run-session)');
+    const bob = users.Bob!;
+    const c = await makeClient(root.dir, 'bob-cli', hub!.url, '');
+    const noKey = { env: { YOULAB_API_KEY: undefined } };
+    try {
+      const wrong = await runCli(c.opts(noKey), ['login', '--openwebui', target.url], 'sk-00000000000000000000000000000000\n');
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(/Open WebUI did not accept this token.*nothing was stored/);
+      expect(await createOsKeychain().get(accountFor(hub!.url))).toBeUndefined();
+
+      const ok = await runCli(c.opts(noKey), ['login', '--openwebui', target.url], `${bob.apiKey}\n`);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain(`signed in as ${bob.id}`);
+      expect(ok.stdout + ok.stderr).not.toContain(bob.apiKey);
+      const stored = await createOsKeychain().get(accountFor(hub!.url));
+      expect(stored).toMatch(/^ylk_/);
+      const devices = (await rawRequest(hub!.url, { path: '/me/keys', headers: auth(stored!) })).json<{ keys: { device: string; current: boolean }[] }>();
+      expect(devices.keys.find((k) => k.current)?.device).toBe('bob-cli');
+
+      await c.write('from-cli.txt', 'signed in from the command line');
+      const r = await runCli(c.opts(noKey), ['--once']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await readFile(join(hub!.dataDir, bob.id, 'workspace', 'from-cli.txt'), 'utf8')).toBe('signed in from the command line');
+    } finally {
+      await createOsKeychain().delete(accountFor(hub!.url)).catch(() => false);
+    }
   });
 
   it('the Open WebUI tokens never reach the hub log or its data directory', async (ctx) => {
