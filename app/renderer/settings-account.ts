@@ -55,7 +55,8 @@ export function setupAccount(api: YoulabApi, hooks: AccountHooks): { refreshDevi
           setFieldError(r.field, r.message);
           document.getElementById(r.field)?.focus();
         }
-        announce(result, `✗ ${r.message}`, 'fail');
+        // A field's message stands next to the field; the summary does not repeat it.
+        announce(result, r.field ? '✗ Not signed in.' : `✗ ${r.message}`, 'fail');
       }
     } catch (e) {
       announce(result, `✗ ${errorText(e)}`, 'fail');
