@@ -1,4 +1,5 @@
 // `youlab-sync`: the sync engine without a window. One-shot (`--once`) or long-running.
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { HubClient } from './sync/hub-client.ts';
 import { HubError } from './sync/hub-errors.ts';
@@ -7,6 +8,7 @@ import { accountFor, createOsKeychain, KeychainUnavailableError } from './sync/k
 import { resolveApiKey, type KeySource } from './sync/key-source.ts';
 import { engineOptionsFrom, resolveOptions, UsageError, type ResolvedOptions } from './sync/options.ts';
 import { SyncEngine } from './sync/engine.ts';
+import { disconnectDevice, signInWithOpenWebUI } from './sync/sign-in.ts';
 import { RoundError, type GuardAnswer } from './sync/round-context.ts';
 import type { RoundSummary } from './engine-api/types.ts';
 import { fetchKbStatus, kbReport } from './kb-report.ts';
@@ -17,6 +19,9 @@ const USAGE = `usage:
               [--max-rate <bytes/s>] [--user <id>  (whose workspace; default: the key's user)]
               [--key-file <file>  (the API key on its first line; the file must be mode 0600)]
   youlab-sync login --server <url>            (reads the API key from stdin, stores it in the OS keychain)
+  youlab-sync login --server <url> --openwebui <url> [--device <name>]
+              (sign in with Open WebUI: reads your Open WebUI API key, from its Settings > Account, on
+               stdin; the hub makes a key for this device and it goes to the OS keychain)
   youlab-sync conflicts [--server <url> --folder <dir> | --state-dir <dir>]
   youlab-sync resolve <path> --keep mine|theirs|both [--server <url> --folder <dir>]
   youlab-sync versions <path> [--server <url> --folder <dir>]      (kept versions on the hub, newest first: id, kept at, size, reason, hash, by whom)
@@ -58,6 +63,7 @@ function parseCli(argv: string[]) {
       'key-file': { type: 'string' },
       json: { type: 'boolean', default: false },
       'confirm-deletes': { type: 'boolean', default: false },
+      openwebui: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -84,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'login') {
     const server = values.server ?? config.server.url;
     if (!server) throw new UsageError('login needs --server <url>');
+    if (values.openwebui !== undefined) return loginWithOpenWebUI(server, values.openwebui, values.device ?? config.sync.device ?? hostname());
     return login(server);
   }
   if (command === 'kb-status') {
@@ -283,6 +290,42 @@ async function login(server: string): Promise<number> {
     return EXIT.usage;
   }
   console.log(`stored the key for ${user ?? 'a service account'} at ${accountFor(server)} in the OS keychain`);
+  return EXIT.ok;
+}
+
+async function loginWithOpenWebUI(server: string, openWebUIUrl: string, device: string): Promise<number> {
+  let where: string;
+  try {
+    where = new URL(openWebUIUrl).origin;
+  } catch {
+    throw new UsageError(`--openwebui: not a URL: ${openWebUIUrl}`);
+  }
+  const token = (await readSecret(`Open WebUI API key (${where} > Settings > Account > API keys): `)).trim();
+  if (!token) throw new UsageError('no Open WebUI API key given on stdin');
+  let issued;
+  try {
+    issued = await signInWithOpenWebUI(server, token, device);
+  } catch (e) {
+    if (e instanceof HubError && e.kind === 'auth') {
+      console.error(`error: ${e.message}; nothing was stored`);
+      return EXIT.auth;
+    }
+    if (e instanceof HubError) {
+      console.error(`error: sign-in failed (${e.status ?? e.kind}): ${e.message}; nothing was stored`);
+      return e.kind === 'network' ? EXIT.network : EXIT.auth;
+    }
+    throw e;
+  }
+  try {
+    await createOsKeychain().set(accountFor(server), issued.key);
+  } catch (e) {
+    if (!(e instanceof KeychainUnavailableError)) throw e;
+    // Nowhere to keep the new key, and never a file by stealth: take it back so no orphan key stays valid.
+    await disconnectDevice(server, issued.key, issued.key_id).catch(() => undefined); // best effort: it stays listed under Devices, revocable there
+    console.error(`error: ${e.message}\nThe hub's key for this device was revoked again; nothing was stored.`);
+    return EXIT.usage;
+  }
+  console.log(`signed in as ${issued.user_id}; this device (${device}, key ${issued.key_id}) is stored at ${accountFor(server)} in the OS keychain`);
   return EXIT.ok;
 }
 

@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { authenticate, requireUserAccess } from './auth/middleware.ts';
 import type { KeyStore } from './auth/keys.ts';
+import { exchangeRateLimiter } from './auth/exchange-limit.ts';
+import { exchangeRoute, keyRoutes, type ExchangeConfig } from './auth/key-routes.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { refuseLargeBody } from './http/body-limit.ts';
 import { createRateLimiters, type RateLimiters } from './http/rate-limit.ts';
@@ -24,7 +26,11 @@ export interface HubDeps {
     maxFileBytes: number;
     rateLimitSyncPerMin: number;
     rateLimitTransferPerMin: number;
+    /** Sign-ins with Open WebUI per client address per minute; default 10. */
+    rateLimitExchangePerMin?: number;
   };
+  /** Where POST /auth/exchange asks who an Open WebUI token belongs to; absent: that route answers 404. */
+  openWebUI?: ExchangeConfig;
   /** Built from `limits` when absent. */
   rateLimiters?: RateLimiters;
   plugins?: HubPlugin[];
@@ -109,7 +115,12 @@ export function createApp(deps: HubDeps): Express {
     res.status(ok ? 200 : 503).json(ok ? { ok } : { ok, error: 'unavailable', message: 'Redis is unreachable' });
   });
 
+  // Sign-in with Open WebUI comes before authentication: its caller has no hub key yet.
+  const exchangeLimit = exchangeRateLimiter(deps.limits.rateLimitExchangePerMin ?? 10, () => deps.metrics?.rateLimitRejections.inc({ budget: 'exchange' }));
+  app.use(exchangeRoute(keys, deps.openWebUI ?? { url: undefined, userMap: {} }, exchangeLimit, log));
+
   app.use(authenticate(keys));
+  app.use(keyRoutes(keys, log));
 
   if (deps.metrics && deps.serveMetrics) app.get('/metrics', metricsRoute(deps.metrics));
 

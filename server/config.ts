@@ -34,6 +34,12 @@ export const CONFIG_TABLE = {
     default: 1200,
     doc: 'file-transfer requests (list, get, put, delete, changes, versions) per user per minute',
   },
+  rateLimitExchangePerMin: {
+    env: 'RALPH_RATE_LIMIT_EXCHANGE_PER_MIN',
+    flag: undefined,
+    default: 10,
+    doc: 'sign-ins with Open WebUI (POST /auth/exchange) per client address per minute, per hub instance',
+  },
   versionRetentionDays: {
     env: 'RALPH_VERSION_RETENTION_DAYS',
     flag: undefined,
@@ -167,6 +173,7 @@ const ConfigSchema = z.object({
   maxWorkspaceBytes: z.coerce.number().int().positive(),
   rateLimitSyncPerMin: z.coerce.number().int().positive(),
   rateLimitTransferPerMin: z.coerce.number().int().positive(),
+  rateLimitExchangePerMin: z.coerce.number().int().positive(),
   versionRetentionDays: z.coerce.number().nonnegative(),
   versionMaxBytes: z.coerce.number().int().nonnegative(),
   webhookUrl: z.union([z.literal(''), z.string().regex(/^https?:\/\//, 'must start with http:// or https://')]),

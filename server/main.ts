@@ -89,6 +89,7 @@ export function buildHub(
   // routes through createApp, stopped on shutdown (deferred walks are dropped; walks under way
   // are the store's tracked work, which store.close() lets finish first).
   const verifier = verifySchedulerFor(store, log);
+  services.push({ name: 'key-usage', stop: () => keys.usage.flush() }); // "last used" of the last minute
   services.push({ name: 'verify-walks', stop: async () => verifier.close() });
 
   const prune = (): void => {
@@ -110,7 +111,7 @@ export function buildHub(
   plugins.push(kb.plugin);
   services.push({ name: 'openwebui-sync', stop: () => kb.stop() });
 
-  const app = createApp({ keys, store, log, limits: config, rateLimiters, plugins, metrics, serveMetrics: config.metrics, coordination, verifier });
+  const app = createApp({ keys, store, log, limits: config, openWebUI: { url: openwebui.url, userMap: openwebui.userMap }, rateLimiters, plugins, metrics, serveMetrics: config.metrics, coordination, verifier });
   const ready = Promise.all([watcher.ready, coordination.ready]).then(() => {});
   return { config, log, keys, store, app, services, coordination, metrics, ready };
 }

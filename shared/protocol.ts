@@ -71,7 +71,10 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   quota_exceeded: 507,
   openwebui_unavailable: 503,
-  /** Open WebUI answered, but with an error or an answer the hub cannot use (its words in the message). */
+  /**
+   * Open WebUI answered, but with an error or an answer the hub cannot use (its words in the
+   * message); or, signing in with Open WebUI, it could not be reached.
+   */
   openwebui_error: 502,
   internal: 500,
 } as const;

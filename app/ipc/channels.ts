@@ -32,6 +32,10 @@ export const INVOKE_CHANNELS = [
   'kb:status',
   'kb:confirm-deletes',
   'kb:open-webui',
+  // issue 18: sign in with Open WebUI, devices (app/ipc/account-contract.ts)
+  'account:sign-in',
+  'account:devices',
+  'account:disconnect',
 ] as const;
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { ActivityEntry, ConflictInfo, DeletedList, EngineStatus, KeptVersion } from '../engine-api/types.ts';
 import type { EventChannel, HISTORY_CHANNELS, InvokeChannel } from './channels.ts';
 import { KbStatusSchema } from '../../shared/kb-status.ts';
+import { accountContract } from './account-contract.ts';
 
 type HistoryChannel = (typeof HISTORY_CHANNELS)[number];
 
@@ -183,6 +184,7 @@ export const invokeContract = {
   },
   ...historyContract,
   ...kbInvokeContract,
+  ...accountContract,
 } as const satisfies Record<InvokeChannel, { request: z.ZodType; response: z.ZodType }>;
 
 /** Push channels (main sends, renderer listens). */
@@ -216,3 +218,4 @@ export interface YoulabApi {
   ): Promise<ResponseOf<C>>;
   on<C extends EventChannel>(channel: C, listener: (payload: EventOf<C>) => void): () => void;
 }
+export type { DeviceView, DevicesResult, SignInResult } from './account-contract.ts';

@@ -10,6 +10,7 @@ import type { SettingsService } from './settings-service.ts';
 import { readConflictPreview } from './conflict-preview.ts';
 import { historyHandlers } from './history-handlers.ts';
 import { kbIpcHandlers, type KbMonitor } from './kb-monitor.ts';
+import { accountHandlers } from './account-handlers.ts';
 
 export type PageName = 'settings' | 'conflicts' | 'activity' | 'history' | 'deleted';
 
@@ -201,6 +202,7 @@ export class ShellController {
   ipcHandlers(onSettingsSaved: () => Promise<void>): IpcHandlers {
     const { ports, settings } = this.opts;
     return {
+      ...accountHandlers({ storedKey: (url) => this.opts.storedKey(url), storeKey: (url, key) => settings.storeKey(url, key) }),
       'settings:get': () => settings.view(),
       'settings:save': async (input) => {
         const result = await settings.save(input);

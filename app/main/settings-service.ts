@@ -66,6 +66,11 @@ export class SettingsService {
     };
   }
 
+  /** A key from "Sign in with Open WebUI": to the keychain, like a pasted one. */
+  async storeKey(serverUrl: string, key: string): Promise<void> {
+    await this.deps.secrets.set(accountFor(serverUrl), key);
+  }
+
   async save(input: SettingsInput): Promise<SaveResult> {
     const errors = validateFields(input);
     const serverUrl = input.serverUrl.trim();

@@ -3,6 +3,7 @@
 import type { SettingsField, SettingsInput, SettingsView } from '../ipc/contract.ts';
 import { bridge } from './common/bridge.ts';
 import { announce, byId, errorText } from './common/dom.ts';
+import { setupAccount } from './settings-account.ts';
 
 const FIELDS: SettingsField[] = ['serverUrl', 'apiKey', 'localFolder', 'intervalSeconds', 'debounceMs', 'ignore', 'openWebuiUrl'];
 
@@ -155,6 +156,13 @@ for (const f of FIELDS) {
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') void api.invoke('window:close');
 });
+const account = setupAccount(api, {
+  onSignedIn: () => {
+    input('apiKey').value = '';
+    input('apiKey').placeholder = '•••••••• saved — type a new key to replace it';
+    setError('apiKey', undefined);
+  },
+});
 
 api
   .invoke('settings:get')
@@ -162,5 +170,7 @@ api
     fill(v);
     document.body.dataset.ready = 'true';
     if (v.firstRun) input('serverUrl').focus();
+    if (v.serverUrl && v.hasApiKey) void account.refreshDevices();
+    else announce(byId('devices-status'), 'Sign in to see the devices connected as you.');
   })
   .catch((e: unknown) => announce(saveStatus, `Could not load settings: ${errorText(e)}`, 'fail'));

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../../shared/node/atomic-fs.ts';
 import { UserIdSchema } from '../../shared/protocol.ts';
+import { KeyUsage } from './key-usage.ts';
 
 const KeyRecordSchema = z.object({
   id: z.string(),
@@ -37,6 +38,15 @@ export function keysFilePath(dataDir: string): string {
   return join(dataDir, '.youlab-hub', 'keys.json');
 }
 
+/** A key as its owner may see it (devices list): never the secret or its hash. */
+export interface KeyView {
+  id: string;
+  device: string;
+  user_id: string | null;
+  created: string;
+  last_used: string | null;
+}
+
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
@@ -53,9 +63,32 @@ export class KeyStore {
   private records: KeyRecord[] = [];
   private fileSig = '';
   private lastCheck = 0;
+  readonly usage: KeyUsage;
 
   constructor(readonly file: string) {
+    this.usage = new KeyUsage(join(dirname(file), 'keys-used.json'));
     this.reload(true);
+  }
+
+  /** The live (not revoked) user keys of `userId`, oldest first. */
+  listForUser(userId: string): KeyView[] {
+    return this.list()
+      .filter((r) => !r.service && !r.revoked && r.user_id === userId)
+      .map((r) => ({ id: r.id, device: r.label, user_id: r.user_id, created: r.created, last_used: this.usage.lastUsed(r.id) }));
+  }
+
+  /** Revokes `keyId` only if it is a live key of `userId`; false otherwise (unknown, someone else's, already revoked). */
+  async revokeForUser(keyId: string, userId: string): Promise<boolean> {
+    let found = false;
+    await this.update((records) => {
+      const now = new Date().toISOString();
+      return records.map((r) => {
+        if (r.id !== keyId || r.service || r.user_id !== userId || r.revoked) return r;
+        found = true;
+        return { ...r, revoked: now };
+      });
+    });
+    return found;
   }
 
   static forDataDir(dataDir: string): KeyStore {
@@ -107,6 +140,7 @@ export class KeyStore {
     // Compare even when the id is unknown so timing does not reveal which ids exist.
     const ok = digestsEqual(presented, rec?.hash ?? '0'.repeat(64));
     if (!rec || !ok || rec.revoked) return undefined;
+    this.usage.touch(rec.id);
     return { keyId: rec.id, userId: rec.user_id, service: rec.service, label: rec.label };
   }
 

@@ -3,7 +3,7 @@
 // settings rules, with canned data from a scenario. Bundled by global-setup.ts and injected with
 // page.addInitScript before the page's script runs.
 import { BRIDGE_NAME, EVENT_CHANNELS, isInvokeChannel } from '../../app/ipc/channels.ts';
-import type { EventChannel, EventOf, KbView, SettingsInput, SettingsView, YoulabApi } from '../../app/ipc/contract.ts';
+import type { DeviceView, EventChannel, EventOf, KbView, SettingsInput, SettingsView, YoulabApi } from '../../app/ipc/contract.ts';
 import { validateFields } from '../../app/main/settings-rules.ts';
 import type { ActivityEntry, ConflictInfo, DeletedList, EngineStatus, KeptVersion, Resolution } from '../../app/engine-api/types.ts';
 import type { ActionResult, VersionPreview } from '../../app/ipc/contract.ts';
@@ -23,6 +23,12 @@ export interface Scenario {
   resolveFailures?: Record<string, string>;
   activity: ActivityEntry[];
   status: EngineStatus;
+  /** issue 18: Open WebUI API key -> hub user id the fake hub's /auth/exchange accepts. */
+  openWebuiKeys?: Record<string, string>;
+  /** issue 18: this user's devices as GET /me/keys lists them. */
+  devices?: DeviceView[];
+  /** issue 18: the fake hub is unreachable for sign-in. */
+  hubDown?: boolean;
   /** The knowledge-base section (issue 13): what kb:status answers, and after kb:confirm-deletes. */
   kb?: KbView;
   kbAfterConfirm?: KbView;
@@ -56,6 +62,33 @@ export interface FakeRecord {
  * compiled parsers would need in the page.
  */
 declare function __youlabValidate(channel: string, request: unknown): Promise<{ ok: true; data: unknown } | { ok: false; message: string }>;
+
+/** issue 18: the account channels, by the rules of app/main/account-handlers.ts. */
+function accountFakes(scenario: Scenario, getKey: () => string | undefined, setKey: (k: string) => void): Record<string, (req: never) => unknown> {
+  let devices = [...(scenario.devices ?? [])];
+  const validUrl = (u: string) => /^https?:\/\/[^/\s]+/.test(u.trim());
+  return {
+    'account:sign-in': ({ serverUrl, openWebuiUrl, openWebuiToken }: { serverUrl: string; openWebuiUrl: string; openWebuiToken: string }) => {
+      if (!validUrl(serverUrl)) return { ok: false, field: 'serverUrl', message: 'Enter the full hub address first, for example https://hub.example.org' };
+      if (openWebuiUrl.trim() && !validUrl(openWebuiUrl)) return { ok: false, field: 'openWebuiUrl', message: 'Enter the full Open WebUI address, for example https://chat.example.org' };
+      if (!openWebuiToken.trim()) return { ok: false, field: 'openWebuiToken', message: 'Paste the API key from Open WebUI (Settings › Account › API keys)' };
+      if (scenario.hubDown) return { ok: false, message: 'Cannot reach the hub: hub unreachable: ECONNREFUSED' };
+      const user = scenario.openWebuiKeys?.[openWebuiToken.trim()];
+      if (!user) return { ok: false, field: 'openWebuiToken', message: 'Open WebUI did not accept this token (wrong, expired or revoked key, or API keys are off for this account)' };
+      const keyId = 'f'.repeat(16);
+      setKey(`ylk_${keyId}_signed-in-secret-0000000000`);
+      devices = [...devices.map((d) => ({ ...d, current: false })), { id: keyId, device: 'This laptop', created: '2026-12-01T04:00:00.000Z', lastUsed: '2026-12-01T04:00:00.000Z', current: true }];
+      return { ok: true, userId: user, keyId };
+    },
+    'account:devices': () => (getKey() ? { ok: true, devices } : { ok: false, message: 'Sign in or save an API key for this hub first' }),
+    'account:disconnect': ({ keyId }: { keyId: string }) => {
+      if (devices.find((d) => d.id === keyId)?.current) return { ok: false, message: 'This is the device you are using; to disconnect it, sign out here instead' };
+      if (!devices.some((d) => d.id === keyId)) return { ok: false, message: 'no such key among yours' };
+      devices = devices.filter((d) => d.id !== keyId);
+      return { ok: true };
+    },
+  };
+}
 
 function installFakeBridge(scenario: Scenario): void {
   const listeners = new Map<string, Set<(p: unknown) => void>>();
@@ -139,6 +172,7 @@ function installFakeBridge(scenario: Scenario): void {
       return scenario.kbConfirmResult ?? { ok: true };
     },
     'kb:open-webui': () => ({ ok: Boolean(kbView.openWebuiUrl) }),
+    ...accountFakes(scenario, () => storedKey, (k) => (storedKey = k)),
   };
 
   const api: YoulabApi = {

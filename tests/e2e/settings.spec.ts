@@ -145,6 +145,8 @@ test('keyboard only: tab order follows the form, Space toggles, Enter saves', as
     'toggle-key',
     'test-connection',
     'openWebuiUrl',
+    'openWebuiToken',
+    'signin-button',
     'localFolder',
     'pick-folder',
     'intervalSeconds',

@@ -14,6 +14,7 @@ describe('hub config', () => {
       maxWorkspaceBytes: 100 * 1024 * 1024,
       rateLimitSyncPerMin: 60,
       rateLimitTransferPerMin: 1200,
+      rateLimitExchangePerMin: 10,
       versionRetentionDays: 30,
       versionMaxBytes: 1024 * 1024 * 1024,
       webhookUrl: '',
