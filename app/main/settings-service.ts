@@ -49,7 +49,7 @@ export class SettingsService {
       try {
         hasApiKey = Boolean(await this.deps.secrets.get(accountFor(config.server.url)));
       } catch (e) {
-        keychainError = e instanceof Error ? e.message : String(e);
+        keychainError = e instanceof KeychainUnavailableError ? keychainMessage(e) : e instanceof Error ? e.message : String(e);
       }
     }
     return {
@@ -119,6 +119,9 @@ export class SettingsService {
 }
 
 function keychainMessage(e: unknown): string {
-  if (e instanceof KeychainUnavailableError) return e.message;
+  // The error's own message names the command line's --key-file, which the app does not take.
+  if (e instanceof KeychainUnavailableError) {
+    return `No OS keychain is available to store the API key: ${e.reason}. Until one is, start the app with YOULAB_API_KEY set (the key is then kept in memory only).`;
+  }
   return `The OS keychain refused the key: ${e instanceof Error ? e.message : String(e)}`;
 }

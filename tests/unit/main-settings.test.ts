@@ -162,6 +162,8 @@ describe('SettingsService', () => {
     await writeFile(configPath, YAML.stringify({ server: { url: 'https://hub.example.org' }, sync: { local_folder: folder } }));
     const view = await s2.view();
     expect(view.keychainError).toMatch(/No OS keychain is available/);
+    expect(view.keychainError).toMatch(/YOULAB_API_KEY/);
+    expect(view.keychainError).not.toMatch(/--key-file/); // a command-line flag the app does not take
     expect(view.hasApiKey).toBe(false);
   });
 
