@@ -140,7 +140,18 @@ export class OpenWebUIClient extends OpenWebUIHttp {
    * reads. The KB's own access goes back with it, and without one to send nothing is written
    * (docs/OPENWEBUI-API.md "Routes the hub uses").
    */
+  /** Whether the hub may keep a line in KB descriptions on this release (see below). */
+  async describesKnowledge(): Promise<boolean> {
+    return (await this.capabilities()).knowledgeFilesRoute;
+  }
+
   async updateKnowledgeDescription(kb: Knowledge, description: string): Promise<void> {
+    // Before 0.6.42 the KB's file list is its `data.file_ids`, and this route stores the whole form:
+    // an update without `data` empties the KB (seen on real 0.6.30). Sending `data` back would race
+    // with a file added meanwhile, so on those releases the description is left alone.
+    if (!(await this.capabilities()).knowledgeFilesRoute) {
+      throw new OpenWebUIError('error', `knowledge ${kb.id}: this Open WebUI release keeps a KB's files in the form its update route overwrites, so the description is not rewritten`);
+    }
     const body: Record<string, unknown> = { name: kb.name, description };
     if (await this.usesAccessGrants()) {
       if (Array.isArray(kb.access_grants)) body.access_grants = kb.access_grants;

@@ -66,6 +66,7 @@ export async function updateDescription(
 ): Promise<boolean> {
   if (!changed && withoutTime(hubLineOf(kb.description)) === withoutTime(line)) return false;
   try {
+    if (!(await client.describesKnowledge())) return false; // before 0.6.42 the update would empty the KB (client.ts)
     const now = (await client.getKnowledge(kb.id)) ?? kb;
     await client.updateKnowledgeDescription(now, withHubLine(now.description, line));
     return true;

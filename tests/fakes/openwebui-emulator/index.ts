@@ -485,7 +485,12 @@ export class OpenWebUIEmulator {
       }
       kb.name = body.name;
       kb.description = body.description;
-      if (this.flavour === 'legacy') kb.access_control = body.access_control ?? null;
+      if (this.flavour === 'legacy') {
+        // 0.6.30 stores the whole form: access_control and `data` (its file_ids) as sent, or null.
+        kb.access_control = body.access_control ?? null;
+        const data = (req.body as { data?: { file_ids?: unknown } }).data;
+        kb.files = Array.isArray(data?.file_ids) ? data.file_ids.filter((x): x is string => typeof x === 'string') : [];
+      }
       kb.updated_at = this.now();
       res.json(this.kbOut(kb, this.flavour === 'legacy'));
     });
