@@ -68,6 +68,9 @@ export async function updateDescription(
   try {
     if (!(await client.describesKnowledge())) return false; // before 0.6.42 the update would empty the KB (client.ts)
     const now = (await client.getKnowledge(kb.id)) ?? kb;
+    // A record that inlines its files keeps them in the form the update overwrites (whatever the
+    // version says: builds that claim 0.6.42+ without its routes exist).
+    if (Array.isArray(now.files)) return false;
     await client.updateKnowledgeDescription(now, withHubLine(now.description, line));
     return true;
   } catch (e) {

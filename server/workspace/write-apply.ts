@@ -229,7 +229,10 @@ async function announceGroup(a: Apply, done: readonly Accepted[], stats: readonl
       fail(a, it.i, got.error);
       continue;
     }
-    const st = got.st;
+    // The temp file's stat, not the one just taken: the rename kept inode, size and mtime, and an
+    // agent write that lands in the workspace file between the rename and that lstat must not be
+    // recorded as this upload's content (the cache would then hide it from every later walk).
+    const st = it.st;
     a.s.cache.set(it.p, st, it.hash);
     const result = entry(it.p, it.hash, st);
     try {
