@@ -15,6 +15,7 @@ import { FolderIgnore } from './folder-ignore.ts';
 import { FolderTraitsCache } from './folder-probe.ts';
 import { HubClient } from './hub-client.ts';
 import { EngineHistory } from './history.ts';
+import type { EngineOptions } from './engine-options.ts';
 import { runQuickRound, type RemoteHint } from './quick-round.ts';
 import { RoundError, toRoundError, type GuardAnswer, type RoundContext, type RoundResult } from './round-context.ts';
 import { runRound } from './round.ts';
@@ -25,32 +26,7 @@ import { StateStore, type SyncState } from './state.ts';
 import { Trash } from './trash.ts';
 import { FolderWatcher, type LeftAt } from './watcher.ts';
 
-export interface EngineOptions {
-  serverUrl: string;
-  apiKey: string;
-  folder: string;
-  stateDir: string;
-  device: string;
-  ignore?: readonly string[];
-  /** Safety-net rescan interval (default 30 s). */
-  intervalMs?: number;
-  /** Watcher debounce (default 300 ms). */
-  debounceMs?: number;
-  /** Watch the folder and follow the hub's change feed (default true; false for one-shot use). */
-  live?: boolean;
-  concurrency?: number;
-  /** Bandwidth cap for transfers, bytes per second. */
-  bytesPerSecond?: number;
-  /** Rounds per sync before giving up on convergence (default 6). */
-  maxRounds?: number;
-  guardThreshold?: number;
-  /** Long-poll wait on the change feed, seconds (default 25). */
-  feedWaitSeconds?: number;
-  /** Whose workspace to sync; default: the key's own user (GET /me). A service key must name one. */
-  userId?: string;
-  /** Whose filename rules apply (default: process.platform); tests pass 'win32' to run Windows' rules anywhere. */
-  platform?: string;
-}
+export type { EngineOptions } from './engine-options.ts';
 
 export class SyncEngine implements SyncEngineApi {
   private readonly events = new EventEmitter();
